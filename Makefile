@@ -1,0 +1,51 @@
+# fruit-pipeline: `make run` (job on a generated sample) and `make test` (whole suite) do all set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE ?= data/sample
+OUT ?= out
+SAMPLE_ARGS ?= --classes 5 --per-class 80
+RUN_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv dev sample run test test-unit system-deps bench image manifests cluster-test clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/fruit-pipeline: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+venv: $(BIN)/fruit-pipeline ## create .venv with the job installed
+
+$(VENV)/.test-deps: $(BIN)/fruit-pipeline
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+dev: $(VENV)/.test-deps ## .venv with the test dependencies
+
+$(SAMPLE)/.complete: | $(BIN)/fruit-pipeline
+	rm -rf $(SAMPLE)
+	$(BIN)/fruit-pipeline sample --out $(SAMPLE) $(SAMPLE_ARGS)
+	@touch $@
+
+sample: $(SAMPLE)/.complete ## generate the synthetic sample bank (not committed)
+
+run: $(BIN)/fruit-pipeline $(SAMPLE)/.complete ## run the job on the sample bank -> $(OUT)/
+	$(BIN)/fruit-pipeline run --input $(SAMPLE) --output $(OUT) $(RUN_ARGS)
+
+system-deps: ## Docker engine, Prometheus, Pushgateway, debootstrap, helm (needs root or sudo)
+	bash tests/infra/install-system-deps.sh
+
+test: $(VENV)/.test-deps system-deps ## install everything and run the whole suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: $(VENV)/.test-deps ## pure-Python tests only (no Spark, no services)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+clean: ## remove generated data and outputs (keeps .venv)
+	rm -rf data out .pytest_cache

@@ -1,0 +1,193 @@
+"""`fruit-pipeline` command line: thin argument parsing over the pipeline modules."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .errors import PipelineError, UsageError
+
+PROG = "fruit-pipeline"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _kv(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.strip(), value
+
+
+def _add_job_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `transform`."""
+    p.add_argument("--input", required=True, metavar="URI", help="image bank: a directory, file:// or s3a:// URI")
+    p.add_argument("--output", required=True, metavar="URI", help="output directory or URI (replaced on rerun)")
+    p.add_argument("--master", metavar="MASTER", help="Spark master (default local[*])")
+    p.add_argument("--profile", choices=("local", "kubernetes", "emr"), help="Spark settings profile (default local)")
+    p.add_argument("--config", metavar="FILE", help="TOML file with any of the settings (see README)")
+    p.add_argument("--conf", action="append", type=_kv, default=[], metavar="KEY=VALUE",
+                   help="extra Spark setting, repeatable")
+    p.add_argument("--keep-pixels", action="store_true", default=None, help="also store the flat 100x100x3 pixel vector")
+    p.add_argument("--max-pixels", type=int, metavar="N", help="refuse images with more pixels than N")
+    p.add_argument("--orb-features", type=int, metavar="N", help="ORB keypoints per image at most (default 500)")
+    p.add_argument("--partitions-per-core", type=int, metavar="N", help="input tasks per core (default 4)")
+    p.add_argument("--arrow-batch-size", type=int, metavar="N", help="images per Arrow batch (default 512)")
+    p.add_argument("--metrics-port", type=int, metavar="PORT", help="serve job metrics on this port while running")
+    p.add_argument("--pushgateway", metavar="URL",
+                   help="push job metrics here at the end (or FRUIT_PIPELINE_PUSHGATEWAY)")
+    p.add_argument("--no-metrics", action="store_true", help="disable job metrics")
+    p.add_argument("--s3-endpoint", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)")
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vocabulary-size", type=int, metavar="K", help="visual words (KMeans k, default 64)")
+    p.add_argument("--pca-components", type=int, metavar="N", help="PCA components (default 32)")
+    p.add_argument("--no-reduction", action="store_true", help="skip visual words, PCA and evaluation")
+    p.add_argument("--no-evaluation", action="store_true", help="skip the classifier and report")
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The command-line options as a nested dict shaped like PipelineConfig (unset ones omitted)."""
+    pairs: list[tuple[tuple[str, ...], Any]] = [
+        (("input",), _absolute(args.input)),
+        (("output",), _absolute(args.output)),
+        (("spark", "master"), args.master),
+        (("spark", "profile"), args.profile),
+        (("spark", "partitions_per_core"), args.partitions_per_core),
+        (("spark", "arrow_batch_size"), args.arrow_batch_size),
+        (("extraction", "keep_pixels"), args.keep_pixels),
+        (("extraction", "max_pixels"), args.max_pixels),
+        (("extraction", "orb", "n_features"), args.orb_features),
+        (("metrics", "port"), args.metrics_port),
+        (("metrics", "pushgateway"), args.pushgateway or os.environ.get("FRUIT_PIPELINE_PUSHGATEWAY") or None),
+        (("metrics", "enabled"), False if args.no_metrics else None),
+        (("s3", "endpoint"), args.s3_endpoint),
+        (("reduction", "vocabulary_size"), getattr(args, "vocabulary_size", None)),
+        (("reduction", "pca_components"), getattr(args, "pca_components", None)),
+        (("reduction", "enabled"), False if getattr(args, "no_reduction", False) else None),
+        (("evaluation", "enabled"), False if getattr(args, "no_evaluation", False) else None),
+    ]
+    out: dict[str, Any] = {}
+    for keys, value in pairs:
+        if value is None:
+            continue
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    if args.conf:
+        out.setdefault("spark", {})["conf"] = dict(args.conf)
+    return out
+
+
+def _absolute(uri: str | None) -> str | None:
+    """Local paths become absolute; URIs with a scheme are kept as they are."""
+    if uri is None or "://" in uri or uri.startswith("file:"):
+        return uri
+    return str(Path(uri).expanduser().resolve())
+
+
+def _check_local_input(uri: str) -> None:
+    if "://" in uri and not uri.startswith("file://"):
+        return
+    path = Path(uri.removeprefix("file://").removeprefix("file:"))
+    if not path.exists():
+        raise UsageError(f"input not found: {uri}")
+    if not path.is_dir():
+        raise UsageError(f"input is not a directory: {uri}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import build_config
+
+    cfg = build_config(args.config, overrides_from_args(args))
+    _check_local_input(cfg.input)
+    from . import pipeline
+    from .observability.report import summary_table
+
+    manifest = pipeline.run(cfg)
+    print(summary_table(manifest))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample_bank import BankSpec, write_bank
+
+    spec = BankSpec(Path(args.out), args.classes, args.per_class, args.test_fraction, args.seed)
+    written = write_bank(spec, workers=args.workers)
+    print(f"wrote {written} images to {spec.out}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "sample": cmd_sample}
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog=PROG, description="Fruits-360 image bank -> ORB, colour and reduced features (Parquet), on Spark.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="extract features from an image bank into Parquet",
+                         description="List, decode, extract ORB + colour features, reduce, evaluate and write Parquet.")
+    _add_job_options(run)
+    _add_run_options(run)
+
+    sample = sub.add_parser("sample", help="generate a synthetic Fruits-360 shaped bank",
+                            description="Write DIR/Training/<Label>/<n>_100.jpg and DIR/Test/... (deterministic).")
+    sample.add_argument("--out", required=True, metavar="DIR")
+    sample.add_argument("--classes", type=int, default=5, metavar="N", help="number of classes (default 5)")
+    sample.add_argument("--per-class", type=int, default=60, metavar="M", help="images per class (default 60)")
+    sample.add_argument("--test-fraction", type=float, default=0.25, metavar="F", help="share in Test (default 0.25)")
+    sample.add_argument("--seed", type=int, default=7, metavar="S")
+    sample.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: all cores)")
+    for extension in EXTENSIONS:
+        extension(sub)
+    return parser
+
+
+# Other modules add subcommands here: callables taking the subparsers object.
+EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+    for noisy in ("py4j", "botocore", "urllib3", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    handler = getattr(args, "handler", None) or COMMANDS[args.command]
+    try:
+        return handler(args)
+    except PipelineError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, details with -v
+        from .failures import describe
+
+        if args.verbose:
+            logging.getLogger(PROG).exception("failed")
+        print(f"{PROG}: error: {describe(exc)}", file=sys.stderr)
+        return 1

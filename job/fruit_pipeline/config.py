@@ -1,0 +1,216 @@
+"""The one typed configuration object that flows through the pipeline, and how it is built.
+
+Values come from, lowest precedence first: the dataclass defaults, a TOML file (`--config`), the
+command line. Unknown keys and wrong types are rejected with a `UsageError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class OrbConfig:
+    """OpenCV ORB parameters. Edge threshold and patch size of 10 suit 100x100 images."""
+
+    n_features: int = 500
+    scale_factor: float = 1.2
+    n_levels: int = 8
+    edge_threshold: int = 10
+    patch_size: int = 10
+    fast_threshold: int = 20
+
+
+@dataclass(frozen=True)
+class ColourConfig:
+    """HSV histogram bins; near-white background pixels are masked out."""
+
+    h_bins: int = 16
+    s_bins: int = 4
+    v_bins: int = 4
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    orb: OrbConfig = field(default_factory=OrbConfig)
+    colour: ColourConfig = field(default_factory=ColourConfig)
+    keep_pixels: bool = False
+    pixel_size: int = 100
+    max_pixels: int = 4096 * 4096
+    max_file_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReductionConfig:
+    enabled: bool = True
+    vocabulary_size: int = 64
+    descriptor_sample: int = 100_000
+    kmeans_max_iter: int = 30
+    pca_components: int = 32
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    enabled: bool = True
+    max_iter: int = 200
+    reg_param: float = 0.01
+    scatter_points: int = 2000
+
+
+@dataclass(frozen=True)
+class S3Config:
+    """s3a settings; the endpoint falls back to AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL."""
+
+    endpoint: str = ""
+    region: str = ""
+    path_style: bool = False
+    committer: str = "magic"
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    enabled: bool = True
+    port: int = 0
+    pushgateway: str = ""
+    namespace: str = "fruit_pipeline"
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str = "local[*]"
+    profile: str = "local"
+    app_name: str = "fruit-pipeline"
+    partitions_per_core: int = 4
+    arrow_batch_size: int = 512
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    input: str = ""
+    output: str = ""
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
+    reduction: ReductionConfig = field(default_factory=ReductionConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    s3: S3Config = field(default_factory=S3Config)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+
+
+PROFILES = ("local", "kubernetes", "emr")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML config file; any problem becomes a one-line UsageError."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {path}") from None
+    except PermissionError:
+        raise UsageError(f"config file not readable: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"config file is a directory: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Check (and gently convert int->float) one value against its type hint."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise UsageError(f"{where} must be a table, got {type(value).__name__}")
+        return from_mapping(hint, value, where)
+    if origin in (Mapping, dict) or hint is Mapping:
+        if not isinstance(value, Mapping):
+            raise UsageError(f"{where} must be a table of strings")
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise UsageError(f"{where} must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{where} must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise UsageError(f"{where} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def from_mapping(cls: type, data: Mapping[str, Any], where: str = "config") -> Any:
+    """Build dataclass `cls` from a (possibly partial) mapping, rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise UsageError(f"unknown key(s) in {where}: {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+    kwargs = {key: _coerce(value, hints[key], f"{where}.{key}") for key, value in data.items()}
+    return cls(**kwargs)
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge two nested dicts; `override` wins."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def validate(cfg: PipelineConfig) -> PipelineConfig:
+    """Semantic checks that types alone cannot express."""
+    if cfg.spark.profile not in PROFILES:
+        raise UsageError(f"spark.profile must be one of {', '.join(PROFILES)}, got {cfg.spark.profile!r}")
+    checks = [
+        (cfg.extraction.orb.n_features > 0, "extraction.orb.n_features must be > 0"),
+        (cfg.extraction.orb.patch_size >= 2, "extraction.orb.patch_size must be >= 2"),
+        (cfg.extraction.max_pixels > 0, "extraction.max_pixels must be > 0"),
+        (cfg.reduction.vocabulary_size >= 2, "reduction.vocabulary_size must be >= 2"),
+        (cfg.reduction.pca_components >= 1, "reduction.pca_components must be >= 1"),
+        (cfg.spark.arrow_batch_size >= 1, "spark.arrow_batch_size must be >= 1"),
+        (cfg.spark.partitions_per_core >= 1, "spark.partitions_per_core must be >= 1"),
+        (cfg.s3.committer in ("magic", "directory", "partitioned", "file"),
+         "s3.committer must be magic, directory, partitioned or file"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+    return cfg
+
+
+def build_config(file_path: str | None, overrides: Mapping[str, Any]) -> PipelineConfig:
+    """Defaults <- TOML file <- command-line overrides (a nested dict), validated."""
+    data: dict[str, Any] = read_toml(file_path) if file_path else {}
+    data = merge(data, overrides)
+    return validate(from_mapping(PipelineConfig, data))
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain-dict view of a config, for the manifest."""
+    return dataclasses.asdict(cfg)

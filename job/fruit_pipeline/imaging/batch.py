@@ -1,0 +1,170 @@
+"""One Arrow batch of (path, content) -> one Arrow batch of features or error rows.
+
+This is the per-image work of the pipeline, vectorised per batch: one ORB detector per batch,
+columns built from NumPy buffers. It imports no Spark; the Spark stage only wraps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pyarrow as pa
+
+from ..config import ExtractionConfig
+from . import colour, orb
+from .decode import ImageError, decode
+from .labels import label_and_split
+
+KEYPOINT_TYPE = pa.struct([("x", pa.float32()), ("y", pa.float32()), ("size", pa.float32()), ("angle", pa.float32())])
+
+
+def output_schema(cfg: ExtractionConfig) -> pa.Schema:
+    """Arrow schema of what `extract_batch` returns (the Spark schema is derived from it)."""
+    fields = [
+        pa.field("path", pa.string(), False),
+        pa.field("label", pa.string(), False),
+        pa.field("split", pa.string(), False),
+        pa.field("file_bytes", pa.int64(), False),
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("n_keypoints", pa.int32()),
+        pa.field("keypoints", pa.list_(KEYPOINT_TYPE)),
+        pa.field("descriptors", pa.list_(pa.binary())),
+        pa.field("colour_hist", pa.list_(pa.float32())),
+    ]
+    if cfg.keep_pixels:
+        fields.append(pa.field("pixels", pa.binary()))
+    fields += [pa.field("error_stage", pa.string()), pa.field("error_reason", pa.string())]
+    return pa.schema(fields)
+
+
+@dataclass
+class _Columns:
+    """Growing per-batch buffers; one entry per input image."""
+
+    path: list = field(default_factory=list)
+    label: list = field(default_factory=list)
+    split: list = field(default_factory=list)
+    file_bytes: list = field(default_factory=list)
+    width: list = field(default_factory=list)
+    height: list = field(default_factory=list)
+    n_keypoints: list = field(default_factory=list)
+    keypoints: list = field(default_factory=list)
+    descriptors: list = field(default_factory=list)
+    colour_hist: list = field(default_factory=list)
+    pixels: list = field(default_factory=list)
+    error_stage: list = field(default_factory=list)
+    error_reason: list = field(default_factory=list)
+
+
+def _flat_pixels(bgr: np.ndarray, size: int) -> bytes:
+    """The seed design's flat RGB vector (size x size x 3 uint8, row-major)."""
+    if bgr.shape[:2] != (size, size):
+        bgr = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).tobytes()
+
+
+def _list_array(offsets: list[int], values: pa.Array, valid: list[bool]) -> pa.Array:
+    mask = pa.array([not v for v in valid], pa.bool_())
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+
+
+def _descriptor_array(blocks: list[np.ndarray | None]) -> pa.Array:
+    """list<binary>: one 32-byte binary per keypoint, built from one contiguous buffer."""
+    arrays = [b for b in blocks if b is not None]
+    data = np.concatenate(arrays).reshape(-1) if arrays else np.zeros(0, np.uint8)
+    n_desc = data.size // orb.DESCRIPTOR_BYTES
+    value_offsets = np.arange(n_desc + 1, dtype=np.int32) * orb.DESCRIPTOR_BYTES
+    values = pa.Array.from_buffers(pa.binary(), n_desc, [None, pa.py_buffer(value_offsets), pa.py_buffer(data)])
+    counts = [0 if b is None else len(b) for b in blocks]
+    return _list_array(np.concatenate([[0], np.cumsum(counts)]).tolist(), values, [b is not None for b in blocks])
+
+
+def _keypoint_array(blocks: list[np.ndarray | None]) -> pa.Array:
+    arrays = [b for b in blocks if b is not None]
+    pts = np.concatenate(arrays) if arrays else np.zeros((0, 4), np.float32)
+    values = pa.StructArray.from_arrays([pa.array(pts[:, i]) for i in range(4)], fields=list(KEYPOINT_TYPE))
+    counts = [0 if b is None else len(b) for b in blocks]
+    return _list_array(np.concatenate([[0], np.cumsum(counts)]).tolist(), values, [b is not None for b in blocks])
+
+
+def _hist_array(hists: list[np.ndarray | None]) -> pa.Array:
+    arrays = [h for h in hists if h is not None]
+    values = pa.array(np.concatenate(arrays) if arrays else np.zeros(0, np.float32), pa.float32())
+    counts = [0 if h is None else len(h) for h in hists]
+    return _list_array(np.concatenate([[0], np.cumsum(counts)]).tolist(), values, [h is not None for h in hists])
+
+
+def _add_error(cols: _Columns, err: ImageError) -> None:
+    cols.width.append(None)
+    cols.height.append(None)
+    cols.n_keypoints.append(None)
+    cols.keypoints.append(None)
+    cols.descriptors.append(None)
+    cols.colour_hist.append(None)
+    cols.pixels.append(None)
+    cols.error_stage.append(err.stage)
+    cols.error_reason.append(err.reason)
+
+
+def _add_image(cols: _Columns, data: bytes, detector: cv2.ORB, cfg: ExtractionConfig) -> None:
+    bgr = decode(data, cfg.max_pixels)
+    try:
+        points, desc = orb.detect(detector, bgr)
+        hist = colour.histogram(bgr, cfg.colour)
+        pixels = _flat_pixels(bgr, cfg.pixel_size) if cfg.keep_pixels else None
+    except cv2.error as exc:
+        raise ImageError("features", f"OpenCV failed: {str(exc).strip().splitlines()[-1]}") from None
+    cols.width.append(bgr.shape[1])
+    cols.height.append(bgr.shape[0])
+    cols.n_keypoints.append(len(desc))
+    cols.keypoints.append(points)
+    cols.descriptors.append(desc)
+    cols.colour_hist.append(hist)
+    cols.pixels.append(pixels)
+    cols.error_stage.append(None)
+    cols.error_reason.append(None)
+
+
+def extract_batch(paths: list[str], contents: list[bytes | None], cfg: ExtractionConfig,
+                  detector: cv2.ORB | None = None) -> pa.RecordBatch:
+    """Features for every image of the batch; failures become error rows, never exceptions."""
+    detector = detector if detector is not None else orb.make_detector(cfg.orb)
+    cols = _Columns()
+    for path, data in zip(paths, contents):
+        label, split = label_and_split(path)
+        cols.path.append(path)
+        cols.label.append(label)
+        cols.split.append(split)
+        cols.file_bytes.append(len(data) if data is not None else 0)
+        try:
+            if data is None:
+                raise ImageError("read", "file content missing")
+            _add_image(cols, data, detector, cfg)
+        except ImageError as err:
+            _add_error(cols, err)
+        except Exception as exc:  # noqa: BLE001 - a bad image must never fail the task
+            _add_error(cols, ImageError("features", f"{type(exc).__name__}: {exc}"))
+    return _to_record_batch(cols, cfg)
+
+
+def _to_record_batch(cols: _Columns, cfg: ExtractionConfig) -> pa.RecordBatch:
+    schema = output_schema(cfg)
+    arrays = {
+        "path": pa.array(cols.path, pa.string()),
+        "label": pa.array(cols.label, pa.string()),
+        "split": pa.array(cols.split, pa.string()),
+        "file_bytes": pa.array(cols.file_bytes, pa.int64()),
+        "width": pa.array(cols.width, pa.int32()),
+        "height": pa.array(cols.height, pa.int32()),
+        "n_keypoints": pa.array(cols.n_keypoints, pa.int32()),
+        "keypoints": _keypoint_array(cols.keypoints),
+        "descriptors": _descriptor_array(cols.descriptors),
+        "colour_hist": _hist_array(cols.colour_hist),
+        "pixels": pa.array(cols.pixels, pa.binary()),
+        "error_stage": pa.array(cols.error_stage, pa.string()),
+        "error_reason": pa.array(cols.error_reason, pa.string()),
+    }
+    return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)

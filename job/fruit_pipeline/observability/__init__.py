@@ -1,0 +1,1 @@
+"""Progress, timings, run summary and metrics."""

@@ -1,0 +1,59 @@
+"""Stage timings and progress lines for long runs (polls Spark's status tracker; no per-row work)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from pyspark import SparkContext
+
+log = logging.getLogger("fruit_pipeline.progress")
+
+
+class StageClock:
+    """Times named stages and, while one runs, logs task progress every `interval` seconds."""
+
+    def __init__(self, sc: SparkContext | None, interval: float = 10.0) -> None:
+        self.sc = sc
+        self.interval = interval
+        self.durations: dict[str, float] = {}
+
+    def _progress_line(self) -> str | None:
+        tracker = self.sc.statusTracker()
+        done = total = 0
+        for stage_id in tracker.getActiveStageIds():
+            info = tracker.getStageInfo(stage_id)
+            if info:
+                done += info.numCompletedTasks
+                total += info.numTasks
+        return f"{done}/{total} tasks" if total else None
+
+    def _watch(self, name: str, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
+            try:
+                line = self._progress_line()
+            except Exception:  # noqa: BLE001 - progress is best effort; the JVM may be stopping
+                return
+            if line:
+                log.info("%s: %s (%.0f s)", name, line, time.monotonic() - self._started)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        log.info("%s: started", name)
+        self._started = start = time.monotonic()
+        stop = threading.Event()
+        watcher = None
+        if self.sc is not None:
+            watcher = threading.Thread(target=self._watch, args=(name, stop), daemon=True)
+            watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher:
+                watcher.join(timeout=1)
+            self.durations[name] = round(time.monotonic() - start, 3)
+            log.info("%s: done in %.1f s", name, self.durations[name])

@@ -1,0 +1,132 @@
+"""The job, top-down: list -> extract -> (reduce, evaluate) -> write -> manifest."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from .config import PipelineConfig, to_dict
+from .errors import PipelineError
+from .observability.metrics import JobMetrics
+from .observability.progress import StageClock
+from .observability.report import library_versions, redact
+from .stages import accounting, extraction, listing, writing
+from .stages.session import build_session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a run measured; the manifest and the metrics are built from it."""
+
+    run_id: str
+    input_files: int = 0
+    features_rows: int = 0
+    error_rows: int = 0
+    errors_by_stage: dict[str, int] = field(default_factory=dict)
+    bytes_read: int = 0
+    keypoints_total: int = 0
+    durations_s: dict[str, float] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    reduction: dict[str, Any] = field(default_factory=dict)
+
+
+def _new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """(listing, extracted rows cached, listing-level error rows)."""
+    with clock.stage("list"):
+        files = listing.list_images(spark, cfg.input).persist(StorageLevel.MEMORY_AND_DISK)
+        if files.limit(1).count() == 0:
+            raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}")
+    with clock.stage("extract"):
+        extracted = extraction.extract(spark, cfg.input, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
+        extracted.count()
+    _, too_large = listing.with_length_guard(files, cfg.extraction.max_file_bytes)
+    listed_errors = accounting.listing_errors(too_large, files, extracted, cfg.extraction.max_file_bytes)
+    return files, extracted, listed_errors
+
+
+def _tally(result: RunResult, files: DataFrame, extracted: DataFrame, errors: DataFrame) -> None:
+    """Counts for the manifest and metrics, from aggregates only (nothing per image to the driver)."""
+    result.input_files = accounting.count_inputs(files, extracted)
+    ok = extraction.feature_rows(extracted).agg(
+        F.count("*").alias("n"), F.sum("file_bytes").alias("bytes"), F.sum("n_keypoints").alias("kp")).first()
+    result.features_rows = int(ok["n"])
+    result.keypoints_total = int(ok["kp"] or 0)
+    by_stage = errors.groupBy("stage").agg(F.count("*").alias("n"), F.sum("file_bytes").alias("bytes")).collect()
+    result.errors_by_stage = {r["stage"]: int(r["n"]) for r in by_stage}
+    result.error_rows = sum(result.errors_by_stage.values())
+    result.bytes_read = int(ok["bytes"] or 0) + sum(int(r["bytes"] or 0) for r in by_stage)
+
+
+def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, started: float) -> dict[str, Any]:
+    elapsed = max(time.monotonic() - started, 1e-9)
+    params = redact(to_dict(cfg))
+    return {
+        "run_id": result.run_id,
+        "status": "succeeded",
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": cfg.input,
+        "output": cfg.output,
+        "counts": {"input_files": result.input_files, "features_rows": result.features_rows,
+                   "error_rows": result.error_rows},
+        "errors_by_stage": result.errors_by_stage,
+        "bytes_read": result.bytes_read,
+        "keypoints_total": result.keypoints_total,
+        "parameters": params,
+        "versions": library_versions(),
+        "spark": {"master": spark.sparkContext.master, "application_id": spark.sparkContext.applicationId,
+                  "default_parallelism": spark.sparkContext.defaultParallelism},
+        "durations_s": result.durations_s,
+        "wall_time_s": round(elapsed, 3),
+        "images_per_s": round(result.input_files / elapsed, 1),
+        "reduction": result.reduction,
+        "evaluation": result.evaluation,
+    }
+
+
+def run(cfg: PipelineConfig, spark: SparkSession | None = None) -> dict[str, Any]:
+    """Run the whole job; returns the manifest (also written as OUTPUT/manifest.json)."""
+    result = RunResult(run_id=_new_run_id())
+    metrics = JobMetrics(cfg, result.run_id)
+    metrics.started()
+    try:
+        return _run(cfg, spark or build_session(cfg), result, metrics)
+    except BaseException as exc:
+        metrics.failed(type(exc).__name__)
+        raise
+    finally:
+        metrics.close()
+
+
+def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics) -> dict[str, Any]:
+    started = time.monotonic()
+    clock = StageClock(spark.sparkContext)
+    log.info("run %s: %s -> %s", result.run_id, cfg.input, cfg.output)
+    writing.begin_output(spark, cfg.output)
+    files, extracted, listed_errors = _extract_all(spark, cfg, clock)
+    features = extraction.feature_rows(extracted)
+    errors = extraction.error_rows(extracted).unionByName(listed_errors)
+    with clock.stage("write"):
+        writing.write_features(features, cfg.output)
+        writing.write_errors(errors, cfg.output)
+    _tally(result, files, extracted, errors)
+    result.durations_s = clock.durations
+    manifest = manifest_for(cfg, result, spark, started)
+    metrics.finished(result, features)
+    writing.write_manifest(spark, cfg.output, manifest)
+    extracted.unpersist()
+    files.unpersist()
+    return manifest

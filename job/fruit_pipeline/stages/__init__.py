@@ -1,0 +1,1 @@
+"""The Spark stages: session, listing, extraction, reduction, evaluation, writing."""
