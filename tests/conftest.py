@@ -17,6 +17,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 sys.path.insert(0, str(ROOT / "tests"))
 
+pytest_plugins = ["infra.docker_fixtures", "infra.s3_fixtures", "infra.prometheus_fixtures"]
+
 
 def require(ok: bool, component: str, how_to_install: str) -> None:
     """Skip (local) or fail (CI) when a real component is missing, saying how to install it."""
