@@ -6,6 +6,7 @@ command line. Unknown keys and wrong types are rejected with a `UsageError`.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import sys
 import types
@@ -136,7 +137,7 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise UsageError(f"{where} must be a table, got {type(value).__name__}")
         return from_mapping(hint, value, where)
-    if origin in (Mapping, dict) or hint is Mapping:
+    if origin in (collections.abc.Mapping, dict) or hint is Mapping:
         if not isinstance(value, Mapping):
             raise UsageError(f"{where} must be a table of strings")
         return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}

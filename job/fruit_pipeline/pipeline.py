@@ -44,24 +44,46 @@ def _new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(listing, extracted rows cached, listing-level error rows)."""
+@dataclass
+class Extraction:
+    """The listed files, the cached extraction rows and the files only the index saw."""
+
+    files: DataFrame
+    extracted: DataFrame
+    unscanned: DataFrame | None
+
+    def errors(self, max_bytes: int) -> DataFrame:
+        _, too_large = listing.with_length_guard(self.files, max_bytes)
+        listed = accounting.listing_errors(too_large, self.files, self.extracted, max_bytes, self.unscanned)
+        return extraction.error_rows(self.extracted).unionByName(listed)
+
+    def unpersist(self) -> None:
+        self.extracted.unpersist()
+        self.files.unpersist()
+
+
+def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock) -> Extraction:
     with clock.stage("list"):
-        files = listing.list_images(spark, cfg.input).persist(StorageLevel.MEMORY_AND_DISK)
-        if files.limit(1).count() == 0:
+        bank = listing.load_images(spark, cfg.input)
+        files = listing.list_images(bank).persist(StorageLevel.MEMORY_AND_DISK)
+        n_listed = files.count()
+        n_indexed = listing.indexed_file_count(bank)
+        if n_indexed == 0:
             raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}")
+        unscanned = None
+        if n_indexed > n_listed:
+            log.warning("%d file(s) in the listing are empty or vanished", n_indexed - n_listed)
+            unscanned = accounting.unscanned_errors(listing.indexed_paths(spark, bank), files)
     with clock.stage("extract"):
-        extracted = extraction.extract(spark, cfg.input, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
+        extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
         extracted.count()
-    _, too_large = listing.with_length_guard(files, cfg.extraction.max_file_bytes)
-    listed_errors = accounting.listing_errors(too_large, files, extracted, cfg.extraction.max_file_bytes)
-    return files, extracted, listed_errors
+    return Extraction(files, extracted, unscanned)
 
 
-def _tally(result: RunResult, files: DataFrame, extracted: DataFrame, errors: DataFrame) -> None:
+def _tally(result: RunResult, ex: Extraction, errors: DataFrame) -> None:
     """Counts for the manifest and metrics, from aggregates only (nothing per image to the driver)."""
-    result.input_files = accounting.count_inputs(files, extracted)
-    ok = extraction.feature_rows(extracted).agg(
+    result.input_files = accounting.count_inputs(ex.files, ex.extracted, ex.unscanned)
+    ok = extraction.feature_rows(ex.extracted).agg(
         F.count("*").alias("n"), F.sum("file_bytes").alias("bytes"), F.sum("n_keypoints").alias("kp")).first()
     result.features_rows = int(ok["n"])
     result.keypoints_total = int(ok["kp"] or 0)
@@ -116,17 +138,16 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     clock = StageClock(spark.sparkContext)
     log.info("run %s: %s -> %s", result.run_id, cfg.input, cfg.output)
     writing.begin_output(spark, cfg.output)
-    files, extracted, listed_errors = _extract_all(spark, cfg, clock)
-    features = extraction.feature_rows(extracted)
-    errors = extraction.error_rows(extracted).unionByName(listed_errors)
+    ex = _extract_all(spark, cfg, clock)
+    features = extraction.feature_rows(ex.extracted)
+    errors = ex.errors(cfg.extraction.max_file_bytes)
     with clock.stage("write"):
         writing.write_features(features, cfg.output)
         writing.write_errors(errors, cfg.output)
-    _tally(result, files, extracted, errors)
+    _tally(result, ex, errors)
     result.durations_s = clock.durations
     manifest = manifest_for(cfg, result, spark, started)
     metrics.finished(result, features)
     writing.write_manifest(spark, cfg.output, manifest)
-    extracted.unpersist()
-    files.unpersist()
+    ex.unpersist()
     return manifest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ def write_bank(spec: BankSpec, workers: int | None = None, chunk: int = 500) -> 
         for job in jobs:
             done += _write_chunk(job)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a forked child inherits OpenCV's thread pool state and can deadlock.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for n in pool.map(_write_chunk, jobs):
                 done += n
                 log.info("sample: %d/%d images written", done, total)

@@ -1,28 +1,28 @@
 """Make every listed file end in exactly one place: a feature row or an error row."""
 
+from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from ..imaging.labels import label_and_split
+from .udfs import label_split
 
 
 def _with_label_split(df: DataFrame) -> DataFrame:
-    """label/split for rows that never reached the Python extraction (vectorised pandas UDF)."""
-    import pandas as pd
-    from pyspark.sql.functions import pandas_udf
-
-    @pandas_udf("label string, split string")
-    def label_split(paths: pd.Series) -> pd.DataFrame:
-        pairs = [label_and_split(p) for p in paths]
-        return pd.DataFrame(pairs, columns=["label", "split"])
-
     return df.withColumn("_ls", label_split("path")).select("*", "_ls.label", "_ls.split").drop("_ls")
 
 
-def listing_errors(too_large: DataFrame, listing: DataFrame, extracted: DataFrame, max_bytes: int) -> DataFrame:
-    """Error rows for files the content scan never returned: too large, or gone before reading."""
+def unscanned_errors(indexed: DataFrame, listing: DataFrame) -> DataFrame:
+    """Files in the index that no scan returns: Spark skips 0-byte files (or one vanished meanwhile)."""
+    return indexed.join(listing.select("path"), "path", "left_anti").select(
+        "path", F.lit(0).cast("long").alias("file_bytes"), F.lit("decode").alias("stage"),
+        F.lit("empty file (0 bytes) or removed while listing").alias("reason"))
+
+
+def listing_errors(too_large: DataFrame, listing: DataFrame, extracted: DataFrame, max_bytes: int,
+                   unscanned: DataFrame | None = None) -> DataFrame:
+    """Error rows for files the content scan never returned: empty, too large, or gone before reading."""
     oversize = too_large.select(
         "path", F.col("length").alias("file_bytes"), F.lit("read").alias("stage"),
         F.concat(F.lit("file too large: "), F.col("length").cast(StringType()),
@@ -32,9 +32,14 @@ def listing_errors(too_large: DataFrame, listing: DataFrame, extracted: DataFram
         "path", F.col("length").alias("file_bytes"), F.lit("read").alias("stage"),
         F.lit("file disappeared between listing and reading").alias("reason"))
     both = oversize.unionByName(vanished)
+    if unscanned is not None:
+        both = both.unionByName(unscanned)
     return _with_label_split(both).select("path", "label", "split", "file_bytes", "stage", "reason")
 
 
-def count_inputs(listing: DataFrame, extracted: DataFrame) -> int:
-    """Distinct files seen by either scan (a file added between the two scans still counts)."""
-    return listing.select("path").unionByName(extracted.select("path")).distinct().count()
+def count_inputs(listing: DataFrame, extracted: DataFrame, unscanned: DataFrame | None = None) -> int:
+    """Distinct files seen by the listing, the content scan or only the file index."""
+    paths = listing.select("path").unionByName(extracted.select("path"))
+    if unscanned is not None:
+        paths = paths.unionByName(unscanned.select("path"))
+    return paths.distinct().count()

@@ -6,14 +6,13 @@ from functools import partial
 from typing import Iterator
 
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import StructType
 
 from ..config import ExtractionConfig
 from ..imaging.batch import extract_batch, output_schema
-from .listing import image_reader
 
 
 def spark_schema(cfg: ExtractionConfig) -> StructType:
@@ -34,11 +33,9 @@ def _extract_partition(cfg: ExtractionConfig, batches: Iterator[pa.RecordBatch])
         yield extract_batch(paths, contents, cfg, detector)
 
 
-def extract(spark: SparkSession, uri: str, cfg: ExtractionConfig) -> DataFrame:
-    """One row per readable image file: features, or error_stage/error_reason set."""
-    files = (image_reader(spark, uri).load(uri)
-             .where(F.col("length") <= F.lit(cfg.max_file_bytes))
-             .select("path", "content"))
+def extract(bank: DataFrame, cfg: ExtractionConfig) -> DataFrame:
+    """One row per readable image file of the binaryFile DataFrame `bank`: features, or an error."""
+    files = bank.where(F.col("length") <= F.lit(cfg.max_file_bytes)).select("path", "content")
     return files.mapInArrow(partial(_extract_partition, cfg), spark_schema(cfg))
 
 

@@ -1,0 +1,125 @@
+"""The job on a real local SparkSession: schema, labels, accounting, determinism, reruns."""
+
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from fruit_pipeline.stages import writing
+from spark.helpers import errors, features, manifest, run
+from torture import jpeg, textured, write_torture_bank
+
+pytestmark = pytest.mark.spark
+NO_REDUCTION = {"reduction": {"enabled": False}}
+
+
+@pytest.fixture(scope="module")
+def first_run(spark, small_bank, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run1")
+    return out, run(spark, small_bank, out, **NO_REDUCTION)
+
+
+def test_schema_and_counts(first_run, small_bank):
+    out, m = first_run
+    n_files = len(list(small_bank.rglob("*.jpg")))
+    assert m["counts"] == {"input_files": n_files, "features_rows": n_files, "error_rows": 0}
+    schema = pq.read_schema(next((out / "features").rglob("*.parquet")))
+    for name in ["path", "label", "width", "height", "n_keypoints", "keypoints", "descriptors", "colour_hist"]:
+        assert name in schema.names
+    assert sorted(p.name for p in (out / "features").iterdir() if p.is_dir()) == ["split=Test", "split=Training"]
+    assert (out / "errors").is_dir() and errors(out) == []
+
+
+def test_rows_have_labels_splits_and_full_descriptors(first_run):
+    rows = features(first_run[0])
+    assert {r["label"] for r in rows} == {"Apple Red 1", "Banana 1", "Kiwi 1", "Orange 1", "Strawberry 1"}
+    assert sum(r["split"] == "Test" for r in rows) == 5 * 6
+    for r in rows:
+        assert r["n_keypoints"] == len(r["descriptors"]) == len(r["keypoints"])
+        assert all(len(d) == 32 for d in r["descriptors"])
+        assert (r["width"], r["height"]) == (100, 100)
+        assert abs(sum(r["colour_hist"]) - 1) < 1e-4
+    assert sum(r["n_keypoints"] for r in rows) / len(rows) > 20
+
+
+def test_manifest_describes_the_run(first_run):
+    m = manifest(first_run[0])
+    assert {"list", "extract", "write"} <= set(m["durations_s"])
+    assert m["versions"]["pyspark"].startswith("4.0.") and m["images_per_s"] > 0
+    assert m["parameters"]["extraction"]["orb"]["edge_threshold"] == 10
+
+
+def test_two_runs_give_identical_features(spark, small_bank, first_run, tmp_path):
+    run(spark, small_bank, tmp_path, **NO_REDUCTION)
+    a, b = features(first_run[0]), features(tmp_path)
+    assert [(r["path"], r["descriptors"], r["colour_hist"]) for r in a] == \
+           [(r["path"], r["descriptors"], r["colour_hist"]) for r in b]
+
+
+def test_labels_with_spaces_non_ascii_and_upper_case_extensions(spark, tmp_path):
+    bank = tmp_path / "bank"
+    for rel in ["Training/Pêche 1/A.JPG", "test/Apple Red 1/b.jpeg", "TEST/Kiwi 1/c.PNG", "Other/Kiwi 1/d.jpg",
+                "Training/Kiwi 1/e.gif"]:
+        (bank / rel).parent.mkdir(parents=True, exist_ok=True)
+        (bank / rel).write_bytes(jpeg(textured(1)))
+    m = run(spark, bank, tmp_path / "out", **NO_REDUCTION)
+    assert m["counts"]["input_files"] == 4  # the .gif is not an image name
+    got = {(r["path"].rsplit("/", 1)[1], r["label"], r["split"]) for r in features(tmp_path / "out")}
+    assert got == {("A.JPG", "Pêche 1", "Training"), ("b.jpeg", "Apple Red 1", "Test"),
+                   ("c.PNG", "Kiwi 1", "Test"), ("d.jpg", "Kiwi 1", "unsplit")}
+
+
+def test_torture_bank_loses_nothing(spark, tmp_path):
+    bank = tmp_path / "bank"
+    expected = write_torture_bank(bank)
+    m = run(spark, bank, tmp_path / "out", **NO_REDUCTION)
+    c = m["counts"]
+    assert c["input_files"] == len(expected)
+    assert c["features_rows"] + c["error_rows"] == c["input_files"]
+    errs = {r["path"].rsplit("/", 1)[1]: r for r in errors(tmp_path / "out")}
+    assert set(errs) == {n for n, stage in expected.items() if stage}
+    assert all(r["reason"] and r["stage"] == "decode" for r in errs.values())
+    assert "too large" in errs["huge.jpg"]["reason"]
+    feats = {r["path"].rsplit("/", 1)[1]: r for r in features(tmp_path / "out")}
+    assert feats["white.jpg"]["n_keypoints"] == 0 and feats["white.jpg"]["descriptors"] == []
+    assert m["errors_by_stage"] == {"decode": len(errs)}
+
+
+def test_oversized_files_are_error_rows(spark, tmp_path):
+    bank = tmp_path / "bank" / "Training" / "A"
+    bank.mkdir(parents=True)
+    (bank / "ok.jpg").write_bytes(jpeg(textured(1)))
+    (bank / "big.jpg").write_bytes(jpeg(textured(2)) + b"\0" * 50_000)
+    m = run(spark, tmp_path / "bank", tmp_path / "out", extraction={"max_file_bytes": 40_000}, **NO_REDUCTION)
+    assert m["counts"] == {"input_files": 2, "features_rows": 1, "error_rows": 1}
+    (err,) = errors(tmp_path / "out")
+    assert err["stage"] == "read" and "file too large" in err["reason"] and err["label"] == "A"
+
+
+def test_rerun_replaces_output(spark, small_bank, tmp_path):
+    run(spark, small_bank, tmp_path, **NO_REDUCTION)
+    run(spark, small_bank, tmp_path, **NO_REDUCTION)
+    rows = features(tmp_path)
+    assert len(rows) == len({r["path"] for r in rows}) == len(list(small_bank.rglob("*.jpg")))
+
+
+def test_failed_run_leaves_no_manifest(spark, small_bank, tmp_path, monkeypatch):
+    run(spark, small_bank, tmp_path, **NO_REDUCTION)
+    assert (tmp_path / "manifest.json").exists()
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writing, "write_errors", boom)
+    with pytest.raises(RuntimeError):
+        run(spark, small_bank, tmp_path, **NO_REDUCTION)
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_empty_input_is_a_clear_error(spark, tmp_path):
+    from fruit_pipeline.errors import PipelineError
+    (tmp_path / "bank" / "Training").mkdir(parents=True)
+    (tmp_path / "bank" / "Training" / "readme.txt").write_text("x")
+    with pytest.raises(PipelineError, match="no .jpg/.jpeg/.png files under"):
+        run(spark, tmp_path / "bank", tmp_path / "out", **NO_REDUCTION)
+    shutil.rmtree(tmp_path / "bank")
