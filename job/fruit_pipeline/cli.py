@@ -121,6 +121,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transform(args: argparse.Namespace) -> int:
+    """Apply saved models (vocabulary, scaler, PCA) to new images; no fitting, no evaluation."""
+    from .config import build_config
+
+    overrides = overrides_from_args(args)
+    overrides.setdefault("evaluation", {})["enabled"] = False
+    cfg = build_config(args.config, overrides)
+    _check_local_input(cfg.input)
+    from . import pipeline
+    from .observability.report import summary_table
+
+    manifest = pipeline.run(cfg, models_uri=_absolute(args.models))
+    print(summary_table(manifest))
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from .sample_bank import BankSpec, write_bank
 
@@ -130,7 +146,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "sample": cmd_sample}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "sample": cmd_sample,
+                                                              "transform": cmd_transform}
 
 
 def build_parser() -> Parser:
@@ -145,6 +162,12 @@ def build_parser() -> Parser:
                          description="List, decode, extract ORB + colour features, reduce, evaluate and write Parquet.")
     _add_job_options(run)
     _add_run_options(run)
+
+    transform = sub.add_parser("transform", help="apply the models saved by a run to new images",
+                               description="Extract features and apply OUTPUT/models of an earlier run "
+                                           "(visual words, scaling, PCA) without refitting.")
+    transform.add_argument("--models", required=True, metavar="URI", help="the models directory of a run (OUTPUT/models)")
+    _add_job_options(transform)
 
     sample = sub.add_parser("sample", help="generate a synthetic Fruits-360 shaped bank",
                             description="Write DIR/Training/<Label>/<n>_100.jpg and DIR/Test/... (deterministic).")

@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from pyspark import StorageLevel
@@ -18,7 +19,8 @@ from .errors import PipelineError
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
-from .stages import accounting, extraction, listing, writing
+from .observability.report_plots import write_report
+from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
 from .stages.session import build_session
 
 log = logging.getLogger(__name__)
@@ -119,13 +121,13 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
     }
 
 
-def run(cfg: PipelineConfig, spark: SparkSession | None = None) -> dict[str, Any]:
-    """Run the whole job; returns the manifest (also written as OUTPUT/manifest.json)."""
+def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None) -> dict[str, Any]:
+    """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written)."""
     result = RunResult(run_id=_new_run_id())
     metrics = JobMetrics(cfg, result.run_id)
     metrics.started()
     try:
-        return _run(cfg, spark or build_session(cfg), result, metrics)
+        return _run(cfg, spark or build_session(cfg), result, metrics, models_uri)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
         raise
@@ -133,7 +135,37 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None) -> dict[str, Any
         metrics.close()
 
 
-def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics) -> dict[str, Any]:
+def _reduce(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, models_uri: str | None,
+            result: RunResult) -> tuple[DataFrame, reduction.Models]:
+    """Fit (Training only) or load the models and add `bovw` + `features`; cached for write and evaluation."""
+    if models_uri:
+        models = reduction.Models.load(models_uri, spark)
+        if models.extraction != cfg.extraction:
+            raise PipelineError("extraction settings differ from those the models were fitted with; "
+                                f"drop the extraction options or use {models_uri}/extraction.json")
+    else:
+        models = reduction.fit(features, cfg.reduction, cfg.extraction)
+    reduced = reduction.apply(features, models).persist(StorageLevel.MEMORY_AND_DISK)
+    reduced.count()
+    variance = models.explained_variance
+    result.reduction = {"vocabulary_size": len(models.centres), "pca_components": len(variance),
+                        "explained_variance": variance, "explained_variance_total": sum(variance),
+                        "models": models_uri or writing.models_uri(cfg.output)}
+    return reduced, models
+
+
+def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, result: RunResult) -> None:
+    import tempfile
+
+    aggregates = evaluation.report_aggregates(features, cfg.evaluation.scatter_points, cfg.reduction.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
+                     f"fruit-pipeline run {result.run_id}")
+        fs.copy_from_local(spark, tmp, fs.join(cfg.output, "report"))
+
+
+def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics,
+         models_uri: str | None) -> dict[str, Any]:
     started = time.monotonic()
     clock = StageClock(spark.sparkContext)
     log.info("run %s: %s -> %s", result.run_id, cfg.input, cfg.output)
@@ -141,13 +173,25 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     ex = _extract_all(spark, cfg, clock)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
+    models = None
+    if models_uri or cfg.reduction.enabled:
+        with clock.stage("reduce"):
+            features, models = _reduce(spark, cfg, features, models_uri, result)
     with clock.stage("write"):
         writing.write_features(features, cfg.output)
         writing.write_errors(errors, cfg.output)
-    _tally(result, ex, errors)
+        if models is not None and not models_uri:
+            models.save(writing.models_uri(cfg.output), spark)
+    if models is not None and not models_uri and cfg.evaluation.enabled:
+        with clock.stage("evaluate"):
+            result.evaluation = evaluation.evaluate(features, cfg.evaluation)
+    with clock.stage("report"):
+        _tally(result, ex, errors)
+        _report(spark, cfg, features, result)
     result.durations_s = clock.durations
     manifest = manifest_for(cfg, result, spark, started)
     metrics.finished(result, features)
     writing.write_manifest(spark, cfg.output, manifest)
+    features.unpersist()
     ex.unpersist()
     return manifest

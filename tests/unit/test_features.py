@@ -85,3 +85,35 @@ def test_keep_pixels_stores_the_seed_vector():
 def test_empty_batch():
     batch = extract_batch([], [], ExtractionConfig())
     assert batch.num_rows == 0 and isinstance(batch, pa.RecordBatch)
+
+
+def test_unpacked_bit_distance_is_hamming_distance():
+    from fruit_pipeline.imaging.visual_words import unpack_bits
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 256, (2, 32), dtype=np.uint8)
+    hamming = int(np.unpackbits(a ^ b).sum())
+    bits = unpack_bits(np.stack([a, b]))
+    assert bits.shape == (2, 256) and ((bits[0] - bits[1]) ** 2).sum() == hamming
+
+
+def test_bovw_histograms_assign_nearest_words_and_normalise():
+    from fruit_pipeline.imaging.visual_words import bovw_histograms
+    zeros, ones = np.zeros((1, 32), np.uint8), np.full((1, 32), 255, np.uint8)
+    centres = np.stack([np.zeros(256), np.ones(256), np.full(256, 0.5)]).astype(np.float32)
+    desc = np.concatenate([zeros, zeros, ones, ones, zeros])  # image 0: 3 descriptors, image 1: 0, image 2: 2
+    hist = bovw_histograms(desc, np.array([3, 0, 2]), centres)
+    assert hist.shape == (3, 3)
+    np.testing.assert_allclose(hist[0], [2 / 3, 1 / 3, 0])
+    np.testing.assert_allclose(hist[1], [0, 0, 0])
+    np.testing.assert_allclose(hist[2], [0.5, 0.5, 0])
+
+
+def test_classification_metrics_from_a_confusion_matrix():
+    from fruit_pipeline.classification_metrics import confusion_matrix, summary
+    m = confusion_matrix([(0, 0, 8), (0, 1, 2), (1, 1, 10), (2, 2, 5), (2, 0, 5), (3, 0, 1)], 3)
+    assert m.tolist() == [[8, 2, 0], [0, 10, 0], [5, 0, 5]]  # index 3 (unseen label) dropped
+    s = summary(m, ["a", "b", "c"])
+    assert s["accuracy"] == 23 / 30 and s["test_rows"] == 30
+    assert s["per_class_recall"] == {"a": 0.8, "b": 1.0, "c": 0.5}
+    f1 = [2 * (8 / 13) * 0.8 / (8 / 13 + 0.8), 2 * (10 / 12) / (10 / 12 + 1), 2 * 0.5 / 1.5]
+    assert abs(s["macro_f1"] - sum(f1) / 3) < 1e-12

@@ -43,5 +43,14 @@ def read_text(spark: SparkSession, uri: str) -> str:
         stream.close()
 
 
+def copy_from_local(spark: SparkSession, local_dir: str, uri: str) -> None:
+    """Upload a local directory's files to `uri` (replacing it)."""
+    path, fs = _path_and_fs(spark, uri)
+    if fs.exists(path):
+        fs.delete(path, True)
+    jvm = spark.sparkContext._jvm
+    fs.copyFromLocalFile(False, True, jvm.org.apache.hadoop.fs.Path("file://" + local_dir), path)
+
+
 def join(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *[p.strip("/") for p in parts]])

@@ -17,6 +17,10 @@ def begin_output(spark: SparkSession, output: str) -> None:
     fs.delete(spark, fs.join(output, MANIFEST), recursive=False)
 
 
+def models_uri(output: str) -> str:
+    return fs.join(output, "models")
+
+
 def write_features(df: DataFrame, output: str) -> None:
     df.write.mode("overwrite").partitionBy("split").parquet(fs.join(output, "features"))
 

@@ -1,0 +1,84 @@
+"""Classifier on Training, scored on Test (Spark ML multinomial logistic regression), with an ablation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.ml import Pipeline
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.feature import StandardScaler, StringIndexer, VectorAssembler
+from pyspark.ml.functions import array_to_vector
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from ..classification_metrics import confusion_matrix, summary
+from ..config import EvaluationConfig
+from .reduction import TRAINING, deterministic, with_vectors
+
+TEST = "Test"
+# Ablation: which feature columns each classifier sees. "reduced" is the delivered `features` column.
+VARIANTS = {
+    "bovw": ["bovw_vec"],
+    "colour": ["colour_vec"],
+    "bovw+colour": ["bovw_vec", "colour_vec"],
+    "reduced": ["features_vec"],
+}
+MAIN_VARIANT = "reduced"
+
+
+def _classifier(columns: list[str], cfg: EvaluationConfig) -> Pipeline:
+    return Pipeline(stages=[
+        VectorAssembler(inputCols=columns, outputCol="x"),
+        StandardScaler(inputCol="x", outputCol="xs", withMean=True, withStd=True),
+        LogisticRegression(featuresCol="xs", labelCol="y", family="multinomial", maxIter=cfg.max_iter,
+                           regParam=cfg.reg_param),
+    ])
+
+
+def _score(train: DataFrame, test: DataFrame, columns: list[str], labels: list[str], cfg: EvaluationConfig) -> dict:
+    model = _classifier(columns, cfg).fit(train)
+    counts = model.transform(test).groupBy("y", "prediction").count().collect()
+    matrix = confusion_matrix([(int(r["y"]), int(r["prediction"]), int(r["count"])) for r in counts], len(labels))
+    return {**summary(matrix, labels), "confusion": matrix.tolist()}
+
+
+def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
+    """Metrics of every ablation variant; the main ones at top level. Empty if a split is missing."""
+    data = with_vectors(reduced).withColumn("features_vec", array_to_vector("features"))
+    train_raw = data.where(F.col("split") == TRAINING)
+    test_raw = data.where(F.col("split") == TEST)
+    if train_raw.limit(1).count() == 0 or test_raw.limit(1).count() == 0:
+        return {}
+    indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc", handleInvalid="keep")
+    indexer_model = indexer.fit(train_raw)
+    labels = list(indexer_model.labels)
+    train = deterministic(indexer_model.transform(train_raw), "path").cache()
+    test = indexer_model.transform(test_raw).cache()
+    try:
+        ablation = {name: _score(train, test, cols, labels, cfg) for name, cols in VARIANTS.items()}
+    finally:
+        train.unpersist()
+        test.unpersist()
+    main = ablation[MAIN_VARIANT]
+    return {
+        "classifier": "Spark ML multinomial logistic regression (standardised inputs)",
+        "labels": labels,
+        "train_rows": train_raw.count(),
+        **{k: main[k] for k in ("accuracy", "macro_f1", "per_class_recall", "test_rows", "confusion")},
+        "ablation": {name: {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]} for name, r in ablation.items()},
+    }
+
+
+def report_aggregates(features: DataFrame, scatter_points: int, seed: int) -> dict[str, Any]:
+    """Small aggregates for the report (class counts, keypoint histogram, a bounded PCA scatter sample)."""
+    class_counts = [(r["split"], r["label"], int(r["count"]))
+                    for r in features.groupBy("split", "label").count().orderBy("split", "label").collect()]
+    bucket = F.least(F.floor(F.col("n_keypoints") / 10) * 10, F.lit(500))
+    kp = [(int(r["b"]), int(r["count"])) for r in features.groupBy(bucket.alias("b")).count().orderBy("b").collect()]
+    scatter = []
+    if "features" in features.columns:
+        picked = (features.withColumn("h", F.xxhash64("path", F.lit(seed)))
+                  .orderBy("h").limit(scatter_points)
+                  .select("label", F.col("features")[0].alias("pc1"), F.col("features")[1].alias("pc2")))
+        scatter = [(r["label"], float(r["pc1"]), float(r["pc2"] or 0.0)) for r in picked.collect()]
+    return {"class_counts": class_counts, "keypoint_buckets": kp, "scatter": scatter}

@@ -1,0 +1,153 @@
+"""Visual vocabulary (Spark ML KMeans), bag-of-visual-words, scaling + PCA; fitted on Training only.
+
+Fitting is made independent of how the input happened to be partitioned: descriptors are sampled by
+a hash of (path, index) and the fit data is hash-partitioned and sorted before every fit, so the same
+Training images give the same models whatever else (e.g. Test images) is in the bank.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import partial
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.clustering import KMeans, KMeansModel
+from pyspark.ml.feature import PCA, StandardScaler, VectorAssembler
+from pyspark.ml.functions import array_to_vector, vector_to_array
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, FloatType, StructField, StructType
+
+from ..config import ExtractionConfig, ReductionConfig, from_mapping, to_dict
+from ..errors import PipelineError
+from ..imaging import colour
+from ..imaging.visual_words import bovw_histograms, unpack_bits
+from . import fs
+
+FIT_PARTITIONS = 8
+TRAINING = "Training"
+
+
+@dataclass
+class Models:
+    """What `run` fits and `transform` reuses."""
+
+    vocabulary: KMeansModel
+    reduction: PipelineModel
+    extraction: ExtractionConfig
+
+    @property
+    def centres(self) -> np.ndarray:
+        return np.array([c for c in self.vocabulary.clusterCenters()], dtype=np.float32)
+
+    @property
+    def explained_variance(self) -> list[float]:
+        return [float(v) for v in self.reduction.stages[-1].explainedVariance.toArray()]
+
+    def save(self, uri: str, spark: SparkSession) -> None:
+        self.vocabulary.write().overwrite().save(fs.join(uri, "vocabulary"))
+        self.reduction.write().overwrite().save(fs.join(uri, "reduction"))
+        fs.write_text(spark, fs.join(uri, "extraction.json"), json.dumps(to_dict(self.extraction), indent=2))
+
+    @classmethod
+    def load(cls, uri: str, spark: SparkSession) -> "Models":
+        try:
+            extraction = from_mapping(ExtractionConfig, json.loads(fs.read_text(spark, fs.join(uri, "extraction.json"))))
+            return cls(KMeansModel.load(fs.join(uri, "vocabulary")), PipelineModel.load(fs.join(uri, "reduction")),
+                       extraction)
+        except Exception as exc:  # noqa: BLE001 - any failure here means "not a models directory"
+            raise PipelineError(f"cannot load models from {uri}: {str(exc).strip().splitlines()[0][:200]}") from None
+
+
+def deterministic(df: DataFrame, *keys: str) -> DataFrame:
+    """Same rows -> same partitions in the same order, whatever the input partitioning was."""
+    return df.repartition(FIT_PARTITIONS, *keys).sortWithinPartitions(*keys)
+
+
+def _bits_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        desc = np.frombuffer(b"".join(batch.column("d").to_pylist()), np.uint8)
+        bits = unpack_bits(desc).reshape(-1)
+        offsets = pa.array(np.arange(batch.num_rows + 1, dtype=np.int32) * 256)
+        yield pa.RecordBatch.from_arrays([pa.ListArray.from_arrays(offsets, pa.array(bits, pa.float32()))], ["bits"])
+
+
+def descriptor_sample(features: DataFrame, cfg: ReductionConfig) -> DataFrame:
+    """A seeded, partitioning-independent sample of Training descriptors as 256-d 0/1 vectors."""
+    train = features.where(F.col("split") == TRAINING).select("path", F.posexplode("descriptors").alias("i", "d"))
+    total = train.count()
+    if total == 0:
+        raise PipelineError("no ORB descriptors in the Training split: cannot fit a visual vocabulary")
+    fraction = min(1.0, cfg.descriptor_sample / total)
+    bucket = F.abs(F.xxhash64("path", "i", F.lit(cfg.seed)) % 1_000_000).cast("double") / 1_000_000.0
+    sample = deterministic(train.where(bucket < fraction), "path", "i").select("d")
+    schema = StructType([StructField("bits", ArrayType(FloatType()))])
+    return sample.mapInArrow(_bits_partition, schema).select(array_to_vector("bits").alias("bits"))
+
+
+def fit_vocabulary(features: DataFrame, cfg: ReductionConfig) -> KMeansModel:
+    sample = descriptor_sample(features, cfg)
+    kmeans = KMeans(k=cfg.vocabulary_size, seed=cfg.seed, maxIter=cfg.kmeans_max_iter, featuresCol="bits")
+    return kmeans.fit(sample)
+
+
+def _bovw_partition(centres: np.ndarray, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    k = len(centres)
+    for batch in batches:
+        lists = batch.column("descriptors")
+        counts = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        flat = b"".join(lists.flatten().to_pylist())
+        desc = np.frombuffer(flat, np.uint8).reshape(-1, 32)
+        hist = bovw_histograms(desc, counts, centres).reshape(-1)
+        offsets = pa.array(np.arange(batch.num_rows + 1, dtype=np.int32) * k)
+        bovw = pa.ListArray.from_arrays(offsets, pa.array(hist, pa.float32()))
+        yield pa.RecordBatch.from_arrays(batch.columns + [bovw], schema=schema)
+
+
+def add_bovw(features: DataFrame, centres: np.ndarray) -> DataFrame:
+    """Append `bovw` (normalised visual-word histogram, array<float> of length k), vectorised per batch."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    out_schema = StructType(features.schema.fields + [StructField("bovw", ArrayType(FloatType()))])
+    arrow_schema = to_arrow_schema(out_schema)
+    return features.mapInArrow(partial(_bovw_partition, centres, arrow_schema), out_schema)
+
+
+def _hellinger(column: str):
+    """sqrt of an L1-normalised histogram: Euclidean geometry then matches the Hellinger distance."""
+    return array_to_vector(F.transform(column, lambda x: F.sqrt(x)))
+
+
+def with_vectors(df: DataFrame) -> DataFrame:
+    """ML vector views of the histogram columns (temporary columns, dropped before writing)."""
+    return df.withColumn("bovw_vec", _hellinger("bovw")).withColumn("colour_vec", _hellinger("colour_hist"))
+
+
+def fit_reduction(with_bovw: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> PipelineModel:
+    train = deterministic(with_vectors(with_bovw.where(F.col("split") == TRAINING)), "path")
+    k = min(cfg.pca_components, cfg.vocabulary_size + colour.n_bins(extraction.colour))
+    stages = [VectorAssembler(inputCols=["bovw_vec", "colour_vec"], outputCol="raw_vec"),
+              # Centre only: dividing rare histogram bins by their tiny std would let them dominate PCA.
+              StandardScaler(inputCol="raw_vec", outputCol="scaled_vec", withMean=True, withStd=False),
+              PCA(k=k, inputCol="scaled_vec", outputCol="pca_vec")]
+    return Pipeline(stages=stages).fit(train)
+
+
+def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> Models:
+    if features.where(F.col("split") == TRAINING).limit(1).count() == 0:
+        raise PipelineError("no Training images: the vocabulary and PCA are fitted on the Training split only")
+    vocabulary = fit_vocabulary(features, cfg)
+    centres = np.array(vocabulary.clusterCenters(), dtype=np.float32)
+    return Models(vocabulary, fit_reduction(add_bovw(features, centres), cfg, extraction), extraction)
+
+
+def apply(features: DataFrame, models: Models) -> DataFrame:
+    """features + `bovw` + `features` (the reduced vector, array<double>)."""
+    reduced = models.reduction.transform(with_vectors(add_bovw(features, models.centres)))
+    return reduced.withColumn("features", vector_to_array("pca_vec")).drop(
+        "bovw_vec", "colour_vec", "raw_vec", "scaled_vec", "pca_vec")
