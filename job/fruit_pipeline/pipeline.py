@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -135,16 +136,10 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
         metrics.close()
 
 
-def _reduce(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, models_uri: str | None,
+def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models | None, models_uri: str | None,
             result: RunResult) -> tuple[DataFrame, reduction.Models]:
-    """Fit (Training only) or load the models and add `bovw` + `features`; cached for write and evaluation."""
-    if models_uri:
-        models = reduction.Models.load(models_uri, spark)
-        if models.extraction != cfg.extraction:
-            raise PipelineError("extraction settings differ from those the models were fitted with; "
-                                f"drop the extraction options or use {models_uri}/extraction.json")
-    else:
-        models = reduction.fit(features, cfg.reduction, cfg.extraction)
+    """Fit (Training only) unless `models` were loaded, then add `bovw` + `features`; cached for reuse."""
+    models = models or reduction.fit(features, cfg.reduction, cfg.extraction)
     reduced = reduction.apply(features, models).persist(StorageLevel.MEMORY_AND_DISK)
     reduced.count()
     variance = models.explained_variance
@@ -169,14 +164,16 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     started = time.monotonic()
     clock = StageClock(spark.sparkContext)
     log.info("run %s: %s -> %s", result.run_id, cfg.input, cfg.output)
+    models = reduction.Models.load(models_uri, spark) if models_uri else None
+    if models is not None:  # extract exactly as the run that fitted the models did
+        cfg = dataclasses.replace(cfg, extraction=models.extraction)
     writing.begin_output(spark, cfg.output)
     ex = _extract_all(spark, cfg, clock)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
-    models = None
-    if models_uri or cfg.reduction.enabled:
+    if models is not None or cfg.reduction.enabled:
         with clock.stage("reduce"):
-            features, models = _reduce(spark, cfg, features, models_uri, result)
+            features, models = _reduce(cfg, features, models, models_uri, result)
     with clock.stage("write"):
         writing.write_features(features, cfg.output)
         writing.write_errors(errors, cfg.output)

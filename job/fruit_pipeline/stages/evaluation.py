@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from ..classification_metrics import confusion_matrix, summary
 from ..config import EvaluationConfig
-from .reduction import TRAINING, deterministic, with_vectors
+from .reduction import TRAINING, bank_key, deterministic, with_vectors
 
 TEST = "Test"
 # Ablation: which feature columns each classifier sees. "reduced" is the delivered `features` column.
@@ -52,7 +52,7 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc", handleInvalid="keep")
     indexer_model = indexer.fit(train_raw)
     labels = list(indexer_model.labels)
-    train = deterministic(indexer_model.transform(train_raw), "path").cache()
+    train = deterministic(indexer_model.transform(train_raw)).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
         ablation = {name: _score(train, test, cols, labels, cfg) for name, cols in VARIANTS.items()}
@@ -77,7 +77,7 @@ def report_aggregates(features: DataFrame, scatter_points: int, seed: int) -> di
     kp = [(int(r["b"]), int(r["count"])) for r in features.groupBy(bucket.alias("b")).count().orderBy("b").collect()]
     scatter = []
     if "features" in features.columns:
-        picked = (features.withColumn("h", F.xxhash64("path", F.lit(seed)))
+        picked = (features.withColumn("h", F.xxhash64(bank_key(), F.lit(seed)))
                   .orderBy("h").limit(scatter_points)
                   .select("label", F.col("features")[0].alias("pc1"), F.col("features")[1].alias("pc2")))
         scatter = [(r["label"], float(r["pc1"]), float(r["pc2"] or 0.0)) for r in picked.collect()]

@@ -64,9 +64,16 @@ class Models:
             raise PipelineError(f"cannot load models from {uri}: {str(exc).strip().splitlines()[0][:200]}") from None
 
 
-def deterministic(df: DataFrame, *keys: str) -> DataFrame:
-    """Same rows -> same partitions in the same order, whatever the input partitioning was."""
-    return df.repartition(FIT_PARTITIONS, *keys).sortWithinPartitions(*keys)
+def bank_key(path: str = "path"):
+    """`Split/Label/name.jpg`: identifies an image independently of where the bank is stored."""
+    return F.regexp_extract(F.col(path), r"([^/]*/[^/]*/[^/]*)$", 1)
+
+
+def deterministic(df: DataFrame, *extra_keys: str) -> DataFrame:
+    """Same rows -> same partitions in the same order, whatever the input partitioning or bank location."""
+    keyed = df.withColumn("_key", bank_key())
+    keys = ["_key", *extra_keys]
+    return keyed.repartition(FIT_PARTITIONS, *keys).sortWithinPartitions(*keys).drop("_key")
 
 
 def _bits_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -84,8 +91,8 @@ def descriptor_sample(features: DataFrame, cfg: ReductionConfig) -> DataFrame:
     if total == 0:
         raise PipelineError("no ORB descriptors in the Training split: cannot fit a visual vocabulary")
     fraction = min(1.0, cfg.descriptor_sample / total)
-    bucket = F.abs(F.xxhash64("path", "i", F.lit(cfg.seed)) % 1_000_000).cast("double") / 1_000_000.0
-    sample = deterministic(train.where(bucket < fraction), "path", "i").select("d")
+    bucket = F.abs(F.xxhash64(bank_key(), "i", F.lit(cfg.seed)) % 1_000_000).cast("double") / 1_000_000.0
+    sample = deterministic(train.where(bucket < fraction), "i").select("d")
     schema = StructType([StructField("bits", ArrayType(FloatType()))])
     return sample.mapInArrow(_bits_partition, schema).select(array_to_vector("bits").alias("bits"))
 
@@ -129,7 +136,7 @@ def with_vectors(df: DataFrame) -> DataFrame:
 
 
 def fit_reduction(with_bovw: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> PipelineModel:
-    train = deterministic(with_vectors(with_bovw.where(F.col("split") == TRAINING)), "path")
+    train = deterministic(with_vectors(with_bovw.where(F.col("split") == TRAINING)))
     k = min(cfg.pca_components, cfg.vocabulary_size + colour.n_bins(extraction.colour))
     stages = [VectorAssembler(inputCols=["bovw_vec", "colour_vec"], outputCol="raw_vec"),
               # Centre only: dividing rare histogram bins by their tiny std would let them dominate PCA.
