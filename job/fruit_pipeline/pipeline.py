@@ -20,6 +20,7 @@ from .errors import PipelineError
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
+from .observability.spark_status import spark_status
 from .observability.report_plots import write_report
 from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
 from .stages.session import build_session
@@ -41,6 +42,7 @@ class RunResult:
     durations_s: dict[str, float] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
     reduction: dict[str, Any] = field(default_factory=dict)
+    spark_status: dict[str, Any] = field(default_factory=dict)
 
 
 def _new_run_id() -> str:
@@ -119,6 +121,7 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
         "images_per_s": round(result.input_files / elapsed, 1),
         "reduction": result.reduction,
         "evaluation": result.evaluation,
+        "spark_status": result.spark_status,
     }
 
 
@@ -186,6 +189,7 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         _tally(result, ex, errors)
         _report(spark, cfg, features, result)
     result.durations_s = clock.durations
+    result.spark_status = spark_status(spark.sparkContext)
     manifest = manifest_for(cfg, result, spark, started)
     metrics.finished(result, features)
     writing.write_manifest(spark, cfg.output, manifest)

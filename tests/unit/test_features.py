@@ -117,3 +117,14 @@ def test_classification_metrics_from_a_confusion_matrix():
     assert s["per_class_recall"] == {"a": 0.8, "b": 1.0, "c": 0.5}
     f1 = [2 * (8 / 13) * 0.8 / (8 / 13 + 0.8), 2 * (10 / 12) / (10 / 12 + 1), 2 * 0.5 / 1.5]
     assert abs(s["macro_f1"] - sum(f1) / 3) < 1e-12
+
+
+def test_spark_status_summary_counts_lost_executors_and_failed_tasks():
+    from fruit_pipeline.observability.spark_status import summarise
+    executors = [{"id": "driver", "isActive": True, "totalTasks": 0},
+                 {"id": "0", "isActive": True, "totalTasks": 7},
+                 {"id": "1", "isActive": False, "totalTasks": 3, "removeReason": "worker lost"}]
+    stages = [{"numFailedTasks": 2, "numKilledTasks": 0}, {"numFailedTasks": 1, "numKilledTasks": 1}]
+    s = summarise(executors, stages)
+    assert s == {"executors": 2, "executors_lost": 1, "lost_reasons": ["worker lost"], "failed_tasks": 3,
+                 "killed_tasks": 1, "tasks_by_executor": {"0": 7, "1": 3}}
