@@ -66,47 +66,50 @@ def _flat_pixels(bgr: np.ndarray, size: int) -> bytes:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).tobytes()
 
 
-def _list_array(offsets: list[int], values: pa.Array, valid: list[bool]) -> pa.Array:
-    mask = pa.array([not v for v in valid], pa.bool_())
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+def _list_array(blocks: list[np.ndarray | None], values: pa.Array) -> pa.Array:
+    """A list column whose i-th entry holds the rows of blocks[i] (null where blocks[i] is None)."""
+    counts = [0 if b is None else len(b) for b in blocks]
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    mask = pa.array([b is None for b in blocks], pa.bool_())
+    return pa.ListArray.from_arrays(offsets, values, mask=mask)
+
+
+def _stack(blocks: list[np.ndarray | None], empty: np.ndarray) -> np.ndarray:
+    present = [b for b in blocks if b is not None]
+    return np.concatenate(present) if present else empty
 
 
 def _descriptor_array(blocks: list[np.ndarray | None]) -> pa.Array:
     """list<binary>: one 32-byte binary per keypoint, built from one contiguous buffer."""
-    arrays = [b for b in blocks if b is not None]
-    data = np.concatenate(arrays).reshape(-1) if arrays else np.zeros(0, np.uint8)
+    data = _stack(blocks, np.zeros((0, orb.DESCRIPTOR_BYTES), np.uint8)).reshape(-1)
     n_desc = data.size // orb.DESCRIPTOR_BYTES
     value_offsets = np.arange(n_desc + 1, dtype=np.int32) * orb.DESCRIPTOR_BYTES
     values = pa.Array.from_buffers(pa.binary(), n_desc, [None, pa.py_buffer(value_offsets), pa.py_buffer(data)])
-    counts = [0 if b is None else len(b) for b in blocks]
-    return _list_array(np.concatenate([[0], np.cumsum(counts)]).tolist(), values, [b is not None for b in blocks])
+    return _list_array(blocks, values)
 
 
 def _keypoint_array(blocks: list[np.ndarray | None]) -> pa.Array:
-    arrays = [b for b in blocks if b is not None]
-    pts = np.concatenate(arrays) if arrays else np.zeros((0, 4), np.float32)
+    pts = _stack(blocks, np.zeros((0, 4), np.float32))
     values = pa.StructArray.from_arrays([pa.array(pts[:, i]) for i in range(4)], fields=list(KEYPOINT_TYPE))
-    counts = [0 if b is None else len(b) for b in blocks]
-    return _list_array(np.concatenate([[0], np.cumsum(counts)]).tolist(), values, [b is not None for b in blocks])
+    return _list_array(blocks, values)
 
 
 def _hist_array(hists: list[np.ndarray | None]) -> pa.Array:
-    arrays = [h for h in hists if h is not None]
-    values = pa.array(np.concatenate(arrays) if arrays else np.zeros(0, np.float32), pa.float32())
-    counts = [0 if h is None else len(h) for h in hists]
-    return _list_array(np.concatenate([[0], np.cumsum(counts)]).tolist(), values, [h is not None for h in hists])
+    return _list_array(hists, pa.array(_stack(hists, np.zeros(0, np.float32)), pa.float32()))
+
+
+def _append(cols: _Columns, **values) -> None:
+    """Append one image's values; fields not given are null."""
+    for name in _IMAGE_FIELDS:
+        getattr(cols, name).append(values.get(name))
+
+
+_IMAGE_FIELDS = ("width", "height", "n_keypoints", "keypoints", "descriptors", "colour_hist", "pixels",
+                 "error_stage", "error_reason")
 
 
 def _add_error(cols: _Columns, err: ImageError) -> None:
-    cols.width.append(None)
-    cols.height.append(None)
-    cols.n_keypoints.append(None)
-    cols.keypoints.append(None)
-    cols.descriptors.append(None)
-    cols.colour_hist.append(None)
-    cols.pixels.append(None)
-    cols.error_stage.append(err.stage)
-    cols.error_reason.append(err.reason)
+    _append(cols, error_stage=err.stage, error_reason=err.reason)
 
 
 def _add_image(cols: _Columns, data: bytes, detector: cv2.ORB, cfg: ExtractionConfig) -> None:
@@ -117,15 +120,8 @@ def _add_image(cols: _Columns, data: bytes, detector: cv2.ORB, cfg: ExtractionCo
         pixels = _flat_pixels(bgr, cfg.pixel_size) if cfg.keep_pixels else None
     except cv2.error as exc:
         raise ImageError("features", f"OpenCV failed: {str(exc).strip().splitlines()[-1]}") from None
-    cols.width.append(bgr.shape[1])
-    cols.height.append(bgr.shape[0])
-    cols.n_keypoints.append(len(desc))
-    cols.keypoints.append(points)
-    cols.descriptors.append(desc)
-    cols.colour_hist.append(hist)
-    cols.pixels.append(pixels)
-    cols.error_stage.append(None)
-    cols.error_reason.append(None)
+    _append(cols, width=bgr.shape[1], height=bgr.shape[0], n_keypoints=len(desc), keypoints=points,
+            descriptors=desc, colour_hist=hist, pixels=pixels)
 
 
 def extract_batch(paths: list[str], contents: list[bytes | None], cfg: ExtractionConfig,
