@@ -28,6 +28,7 @@ def base_conf(cfg: PipelineConfig) -> dict[str, str]:
         "spark.python.worker.reuse": "true",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
+        "spark.sql.debug.maxToStringFields": "200",
     }
 
 
