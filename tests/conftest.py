@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("FRUIT_PIPELINE_SHARED", ROOT.parent / "shared"))
 FRUITS360 = SHARED / "fruits360-sample"
 SCHEMAS = SHARED / "schemas"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
