@@ -1,8 +1,101 @@
-"""Job metrics (prometheus-client). Placeholder API used by the pipeline; filled in by the metrics work."""
+"""Job metrics with prometheus-client: served by the driver while running, pushed to a Pushgateway at the end."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from prometheus_client import CollectorRegistry, push_to_gateway, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, Metric
+
+from .. import __version__
+
+log = logging.getLogger(__name__)
+
+KEYPOINT_BOUNDS: tuple[float, ...] = (0, 5, 10, 20, 50, 100, 200, 500)
+OUTCOMES = ("ok", "read", "decode", "features")
+PUSH_JOB = "fruit_pipeline"
+
+
+@dataclass
+class Snapshot:
+    """Everything the collector exports; filled in as the run progresses."""
+
+    run_id: str
+    input: str
+    started_at: float = field(default_factory=time.time)
+    images: dict[str, int] = field(default_factory=dict)
+    input_files: int = 0
+    bytes_read: int = 0
+    durations_s: dict[str, float] = field(default_factory=dict)
+    images_per_s: float = 0.0
+    keypoint_buckets: list[tuple[str, int]] = field(default_factory=list)
+    keypoints_sum: float = 0.0
+    finished_at: float = 0.0
+    failed: str = ""
+
+
+def keypoint_buckets(features: Any, bounds: Sequence[float] = KEYPOINT_BOUNDS) -> tuple[list[tuple[str, int]], int]:
+    """Cumulative histogram buckets of `n_keypoints` by one Spark aggregation (nothing per row on the driver)."""
+    from pyspark.sql import functions as F
+
+    n = F.col("n_keypoints")
+    aggs = [F.sum(F.when(n <= b, 1).otherwise(0)).alias(f"le{i}") for i, b in enumerate(bounds)]
+    row = features.agg(*aggs, F.count("*").alias("count"), F.sum(n).alias("sum")).first()
+    buckets = [(_le(b), int(row[f"le{i}"] or 0)) for i, b in enumerate(bounds)]
+    buckets.append(("+Inf", int(row["count"])))
+    return buckets, int(row["sum"] or 0)
+
+
+def _le(bound: float) -> str:
+    return str(float(bound))
+
+
+class SnapshotCollector:
+    """A prometheus-client collector exporting one run's Snapshot under `prefix`."""
+
+    def __init__(self, snapshot: Snapshot, prefix: str) -> None:
+        self.s = snapshot
+        self.p = prefix
+
+    def _gauge(self, name: str, doc: str, value: float, labels: dict[str, str] | None = None) -> Metric:
+        g = GaugeMetricFamily(f"{self.p}_{name}", doc, labels=list(labels or {}))
+        g.add_metric(list((labels or {}).values()), value)
+        return g
+
+    def collect(self) -> Iterator[Metric]:
+        s, p = self.s, self.p
+        info = InfoMetricFamily(f"{p}_run", "The run: version, input, run id.")
+        info.add_metric([], {"version": __version__, "input": s.input, "run_id": s.run_id})
+        yield info
+        yield self._gauge("run_started_timestamp_seconds", "When the run started.", s.started_at)
+        yield self._gauge("run_failed", "1 when the run failed, 0 otherwise.", 1.0 if s.failed else 0.0)
+        if s.failed:
+            yield self._gauge("last_failure_timestamp_seconds", "When the run failed.", s.finished_at,
+                              {"reason": s.failed})
+        if not s.images:
+            return
+        images = CounterMetricFamily(f"{p}_images", "Images by outcome: ok or the failing stage.",
+                                   labels=["outcome"])
+        for outcome in sorted(set(OUTCOMES) | set(s.images)):
+            images.add_metric([outcome], s.images.get(outcome, 0))
+        yield images
+        yield self._gauge("input_files", "Files found in the input listing.", s.input_files)
+        read = CounterMetricFamily(f"{p}_bytes_read", "Bytes of image files read.")
+        read.add_metric([], s.bytes_read)
+        yield read
+        yield self._gauge("images_per_second", "Input files per second of wall time.", s.images_per_s)
+        durations = GaugeMetricFamily(f"{p}_stage_duration_seconds", "Wall time per stage.", labels=["stage"])
+        for stage, seconds in sorted(s.durations_s.items()):
+            durations.add_metric([stage], seconds)
+        yield durations
+        hist = HistogramMetricFamily(f"{p}_keypoints_per_image", "ORB keypoints per successfully read image.")
+        hist.add_metric([], s.keypoint_buckets, sum_value=s.keypoints_sum)
+        yield hist
+        yield self._gauge("last_success_timestamp_seconds", "When the run finished successfully.", s.finished_at)
 
 
 class JobMetrics:
@@ -11,15 +104,57 @@ class JobMetrics:
     def __init__(self, cfg: Any, run_id: str) -> None:
         self.cfg = cfg
         self.run_id = run_id
+        self.enabled = bool(cfg.metrics.enabled)
+        self.registry = CollectorRegistry()
+        self.snapshot = Snapshot(run_id=run_id, input=str(cfg.input))
+        self.registry.register(SnapshotCollector(self.snapshot, cfg.metrics.namespace))
+        self._server: Any = None
+        self._started = time.monotonic()
 
     def started(self) -> None:
-        """Start serving metrics (driver HTTP endpoint) if configured."""
+        """Start serving metrics (driver HTTP endpoint) if a port is configured."""
+        self._started = time.monotonic()
+        port = int(self.cfg.metrics.port or 0)
+        if not self.enabled or port <= 0:
+            return
+        self._server, _ = start_http_server(port, addr="0.0.0.0", registry=self.registry)
+        print(f"metrics: job http://127.0.0.1:{port}/metrics", file=sys.stderr, flush=True)
 
     def finished(self, result: Any, features: Any) -> None:
         """Record the run's totals (from aggregates), push to the Pushgateway if configured."""
+        if not self.enabled:
+            return
+        s = self.snapshot
+        s.images = {"ok": int(result.features_rows), **{k: int(v) for k, v in result.errors_by_stage.items()}}
+        s.input_files = int(result.input_files)
+        s.bytes_read = int(result.bytes_read)
+        s.durations_s = dict(result.durations_s)
+        s.images_per_s = result.input_files / max(time.monotonic() - self._started, 1e-9)
+        s.keypoint_buckets, s.keypoints_sum = keypoint_buckets(features)
+        s.finished_at = time.time()
+        self._push()
 
     def failed(self, reason: str) -> None:
         """Record a failed run and push it if configured."""
+        if not self.enabled:
+            return
+        self.snapshot.failed = reason or "unknown"
+        self.snapshot.finished_at = time.time()
+        self._push()
 
     def close(self) -> None:
         """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _push(self) -> None:
+        url = self.cfg.metrics.pushgateway
+        if not url:
+            return
+        try:
+            push_to_gateway(url, job=PUSH_JOB, grouping_key={"run_id": self.run_id}, registry=self.registry)
+            print(f"metrics: pushed to {url} (job={PUSH_JOB}, run_id={self.run_id})", file=sys.stderr, flush=True)
+        except OSError as exc:  # a down Pushgateway must not fail a finished run
+            log.warning("push to %s failed: %s", url, exc)

@@ -34,6 +34,9 @@ def build_session(cfg: PipelineConfig) -> SparkSession:
         tasks = default_parallelism(spark) * cfg.spark.partitions_per_core
         spark.conf.set("spark.sql.files.minPartitionNum", str(tasks))
     log.info("spark %s session %s on %s", spark.version, spark.sparkContext.applicationId, spark.sparkContext.master)
+    if cfg.metrics.enabled:
+        from .metrics_conf import announce
+        announce(spark.sparkContext)
     return spark
 
 

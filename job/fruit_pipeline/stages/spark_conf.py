@@ -70,3 +70,6 @@ def spark_conf(cfg: PipelineConfig, env: Mapping[str, str] | None = None) -> dic
         conf.update(extension(cfg, env))
     conf.update(cfg.spark.conf)
     return conf
+
+
+from . import metrics_conf  # noqa: E402,F401  (registers Spark's Prometheus settings)
