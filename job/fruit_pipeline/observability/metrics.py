@@ -156,5 +156,5 @@ class JobMetrics:
         try:
             push_to_gateway(url, job=PUSH_JOB, grouping_key={"run_id": self.run_id}, registry=self.registry)
             print(f"metrics: pushed to {url} (job={PUSH_JOB}, run_id={self.run_id})", file=sys.stderr, flush=True)
-        except OSError as exc:  # a down Pushgateway must not fail a finished run
+        except (OSError, ValueError) as exc:  # a down or mistyped Pushgateway must not fail a finished run
             log.warning("push to %s failed: %s", url, exc)
