@@ -99,3 +99,63 @@ def test_no_server_without_port(port):
     metrics.started()
     assert metrics._server is None
     metrics.close()
+
+
+RULE_TESTS = """
+rule_files: [{rules}]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'fruit_pipeline_run_failed{{job="fruit_pipeline", run_id="bad"}}'
+        values: '1x10'
+      - series: 'fruit_pipeline_run_failed{{job="fruit_pipeline", run_id="good"}}'
+        values: '0x10'
+      - series: 'fruit_pipeline_images_total{{job="fruit_pipeline", run_id="good", outcome="ok"}}'
+        values: '90x10'
+      - series: 'fruit_pipeline_images_total{{job="fruit_pipeline", run_id="good", outcome="decode"}}'
+        values: '10x10'
+      - series: 'fruit_pipeline_last_success_timestamp_seconds{{job="fruit_pipeline", run_id="good"}}'
+        values: '0x100'
+    alert_rule_test:
+      - eval_time: 5m
+        alertname: FruitPipelineRunFailed
+        exp_alerts:
+          - exp_labels: {{severity: critical, run_id: bad}}
+            exp_annotations:
+              summary: fruit-pipeline run bad failed
+              description: The run pushed fruit_pipeline_run_failed=1; see its driver log and manifest.
+      - eval_time: 5m
+        alertname: FruitPipelineErrorRatioHigh
+        exp_alerts:
+          - exp_labels: {{severity: warning, run_id: good}}
+            exp_annotations:
+              summary: 'fruit-pipeline run good: 10% of images failed'
+              description: More than 5% of the input images ended in the errors table (decode, read or features).
+      - eval_time: 5m
+        alertname: FruitPipelineNoRecentSuccess
+        exp_alerts: []
+  - interval: 1h
+    input_series:
+      - series: 'fruit_pipeline_last_success_timestamp_seconds{{job="fruit_pipeline", run_id="old"}}'
+        values: '0x30'
+    alert_rule_test:
+      - eval_time: 23h
+        alertname: FruitPipelineNoRecentSuccess
+        exp_alerts: []
+      - eval_time: 26h
+        alertname: FruitPipelineNoRecentSuccess
+        exp_alerts:
+          - exp_labels: {{severity: warning}}
+            exp_annotations:
+              summary: No successful fruit-pipeline run in the last 24 hours
+              description: The Pushgateway holds no fruit_pipeline_last_success_timestamp_seconds newer than 24 h.
+"""
+
+
+def test_alerts_fire_on_failure_error_ratio_and_staleness(tmp_path):
+    require(shutil.which("promtool") is not None, "promtool", "bash tests/infra/install-system-deps.sh")
+    spec = tmp_path / "rules_test.yaml"
+    spec.write_text(RULE_TESTS.format(rules=FILES / "prometheus-rules.yaml"))
+    done = subprocess.run(["promtool", "test", "rules", str(spec)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
