@@ -1,0 +1,69 @@
+"""S3A settings for the local/kubernetes profiles (EMR uses EMRFS s3:// and gets nothing from here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from ..config import PipelineConfig
+
+JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"
+LOCK = Path(__file__).resolve().parents[3] / "image" / "jars.lock"
+CREDENTIALS = "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider"
+COMMITTERS = ("magic", "directory", "partitioned", "file")
+
+
+def endpoint(cfg: PipelineConfig, env: Mapping[str, str]) -> str:
+    """Configured endpoint, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (as the AWS SDKs do)."""
+    return cfg.s3.endpoint or env.get("AWS_ENDPOINT_URL_S3", "") or env.get("AWS_ENDPOINT_URL", "")
+
+
+def locked_jars(lock: Path = LOCK, jars_dir: Path = JARS_DIR) -> list[Path]:
+    """Paths of the jars named in the lock file, inside `jars_dir`."""
+    names = []
+    for line in lock.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            _, artifact, version = line.split()[0].split(":")
+            names.append(jars_dir / f"{artifact}-{version}.jar")
+    return names
+
+
+def committer_conf(name: str) -> dict[str, str]:
+    """S3A committer settings; magic writes straight to the final store with no rename (S3 has no cheap rename)."""
+    if name not in COMMITTERS:
+        raise ValueError(f"s3.committer must be one of {', '.join(COMMITTERS)}, got {name!r}")
+    if name == "file":
+        return {}
+    conf = {
+        "spark.hadoop.fs.s3a.committer.name": name,
+        "spark.hadoop.mapreduce.outputcommitter.factory.scheme.s3a":
+            "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory",
+        # TODO: Spark SQL only uses it with spark-hadoop-cloud's PathOutputCommitProtocol (jar not locked yet).
+    }
+    if name == "magic":
+        conf["spark.hadoop.fs.s3a.committer.magic.enabled"] = "true"
+    return conf
+
+
+def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
+    """s3a:// settings; credentials come from the SDK default chain (env, web identity/IRSA, Pod Identity)."""
+    if cfg.spark.profile == "emr":
+        return {}
+    conf = {
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": CREDENTIALS,
+        "spark.hadoop.fs.s3a.path.style.access": str(cfg.s3.path_style).lower(),
+    }
+    url = endpoint(cfg, env)
+    if url:
+        conf["spark.hadoop.fs.s3a.endpoint"] = url
+        conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(url.startswith("https")).lower()
+    if cfg.s3.region:
+        conf["spark.hadoop.fs.s3a.endpoint.region"] = cfg.s3.region
+    conf.update(committer_conf(cfg.s3.committer))
+    if cfg.spark.profile == "local":
+        jars = locked_jars()
+        if all(j.exists() for j in jars):
+            conf["spark.jars"] = ",".join(str(j) for j in jars)
+    return conf

@@ -1,0 +1,33 @@
+"""Pure tests of the S3A settings (no Spark)."""
+
+from fruit_pipeline.config import build_config
+from fruit_pipeline.stages.s3_conf import endpoint, locked_jars, s3_conf
+
+
+def test_endpoint_precedence():
+    cfg = build_config(None, {})
+    assert endpoint(cfg, {"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_S3": "http://b"}) == "http://b"
+    assert endpoint(cfg, {"AWS_ENDPOINT_URL": "http://a"}) == "http://a"
+    cfg = build_config(None, {"s3": {"endpoint": "http://c"}})
+    assert endpoint(cfg, {"AWS_ENDPOINT_URL_S3": "http://b"}) == "http://c"
+
+
+def test_local_profile_settings():
+    cfg = build_config(None, {"s3": {"path_style": True, "region": "eu-west-1"}})
+    conf = s3_conf(cfg, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"})
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9000"
+    assert conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "false"
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert conf["spark.hadoop.fs.s3a.endpoint.region"] == "eu-west-1"
+    assert conf["spark.hadoop.fs.s3a.committer.name"] == "magic"
+    assert not any("secret" in k.lower() or "access.key" in k.lower() for k in conf)
+
+
+def test_emr_profile_adds_nothing():
+    cfg = build_config(None, {"spark": {"profile": "emr"}})
+    assert s3_conf(cfg, {"AWS_ENDPOINT_URL": "http://x"}) == {}
+
+
+def test_lock_names_hadoop_aws_matching_pyspark():
+    names = [p.name for p in locked_jars()]
+    assert "hadoop-aws-3.4.1.jar" in names and "bundle-2.24.6.jar" in names
