@@ -1,0 +1,1 @@
+"""Cloud helpers (no Spark)."""
