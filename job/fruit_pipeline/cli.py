@@ -185,6 +185,10 @@ def build_parser() -> Parser:
 # Other modules add subcommands here: callables taking the subparsers object.
 EXTENSIONS: list[Callable[[Any], None]] = []
 
+from .cloud.s3_upload import register as _register_upload  # noqa: E402  (`upload` subcommand)
+
+EXTENSIONS.append(_register_upload)
+
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO

@@ -25,3 +25,15 @@ def test_upload_is_idempotent_and_resumes(s3_server, small_bank: Path):
         client.delete_object(Bucket="upl", Key=key)
     client.put_object(Bucket="upl", Key=sorted(expected)[3], Body=b"partial")
     assert upload(small_bank, "s3://upl/bank", client=client) == (4, len(files) - 4)
+
+
+def test_cli_upload_twice_sends_nothing_second_time(s3_server, small_bank: Path):
+    from tests.conftest import run_cli
+
+    s3_server.client().create_bucket(Bucket="cliupl")
+    n = sum(1 for p in small_bank.rglob("*") if p.is_file())
+    first = run_cli("upload", "--source", str(small_bank), "--dest", "s3://cliupl/b", env=s3_server.env())
+    assert first.returncode == 0, first.stderr
+    assert f"uploaded {n}, skipped 0" in first.stdout
+    second = run_cli("upload", "--source", str(small_bank), "--dest", "s3a://cliupl/b", env=s3_server.env())
+    assert f"uploaded 0, skipped {n}" in second.stdout
