@@ -1,0 +1,1 @@
+"""Performance benchmarks for fruit-pipeline (see README section `benchmarks`)."""

@@ -1,0 +1,17 @@
+from benchmarks.results import REQUIRED_KEYS, missing_keys, rate, ratio, summary
+
+
+def test_summary_ratios_against_limit_and_seed():
+    rec = summary(images=20000, cores=2, raw_per_core=2000.0, seed=200.0, ours=3400.0, peak_rss_mb=900.04)
+    assert rec["ratio_vs_limit"] == 0.85
+    assert rec["ratio_vs_seed"] == 17.0
+    assert rec["peak_rss_mb"] == 900.0
+    assert missing_keys(rec) == []
+    assert set(REQUIRED_KEYS) <= set(rec)
+
+
+def test_unmeasured_legs_give_none_not_errors():
+    assert ratio(10.0, 0.0) is None
+    assert rate(100, 0.0) == 0.0
+    assert summary(1, 2, 0.0, 0.0, 5.0, 1.0)["ratio_vs_seed"] is None
+    assert missing_keys({"images": 1}) == [k for k in REQUIRED_KEYS if k != "images"]
