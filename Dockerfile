@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.4
 # fruit-pipeline runtime image: Debian + JRE 17 + venv (/opt/venv) with pyspark as SPARK_HOME.
 # Build: DOCKER_BUILDKIT=1 docker build --network host [--secret id=cabundle,src=CA.pem] -t fruit-pipeline:dev .
 ARG BASE_IMAGE=debian:bookworm-slim

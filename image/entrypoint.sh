@@ -11,6 +11,8 @@ ensure_user() {
   fi
   export HOME="${HOME:-/tmp}"
   [ -w "$HOME" ] || export HOME=/tmp
+  # Without a passwd entry the JVM's user.home is "?", which breaks Ivy; pin it to HOME.
+  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:-} -Duser.home=${HOME}"
 }
 
 spark_classpath() {
@@ -33,7 +35,7 @@ run_executor() {
   while IFS='=' read -r name value; do
     case "$name" in SPARK_JAVA_OPT_*) opts+=("$value") ;; esac
   done < <(env)
-  exec "$java" "${opts[@]}" \
+  exec "$java" "${opts[@]}" -Duser.home="${HOME}" \
     -Xms"${SPARK_EXECUTOR_MEMORY}" -Xmx"${SPARK_EXECUTOR_MEMORY}" \
     -cp "$(spark_classpath)" \
     org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend \
