@@ -41,7 +41,10 @@ run: $(BIN)/fruit-pipeline $(SAMPLE)/.complete ## run the job on the sample bank
 system-deps: ## Docker engine, Prometheus, Pushgateway, debootstrap, helm (needs root or sudo)
 	bash tests/infra/install-system-deps.sh
 
-test: $(VENV)/.test-deps system-deps ## install everything and run the whole suite
+jars: ## hadoop-aws + AWS SDK jars (image/jars.lock, sha256-checked) -> .cache/jars
+	python3 image/fetch_jars.py .cache/jars
+
+test: $(VENV)/.test-deps system-deps jars ## install everything and run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.test-deps ## pure-Python tests only (no Spark, no services)

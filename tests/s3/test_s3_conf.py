@@ -31,3 +31,11 @@ def test_emr_profile_adds_nothing():
 def test_lock_names_hadoop_aws_matching_pyspark():
     names = [p.name for p in locked_jars()]
     assert "hadoop-aws-3.4.1.jar" in names and "bundle-2.24.6.jar" in names
+
+
+def test_local_jars_only_for_s3a_uris():
+    plain = build_config(None, {"input": "/data/bank", "output": "/out"})
+    assert "spark.jars" not in s3_conf(plain, {})
+    remote = build_config(None, {"input": "s3a://b/bank", "output": "/out"})
+    if all(p.exists() for p in locked_jars()):
+        assert s3_conf(remote, {})["spark.jars"].split(",") == [str(p) for p in locked_jars()]

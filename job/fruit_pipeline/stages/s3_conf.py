@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..config import PipelineConfig
+from .spark_conf import EXTENSIONS
 
 JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"
 LOCK = Path(__file__).resolve().parents[3] / "image" / "jars.lock"
@@ -46,6 +47,11 @@ def committer_conf(name: str) -> dict[str, str]:
     return conf
 
 
+def uses_s3a(cfg: PipelineConfig) -> bool:
+    """Only then the ~560 MB of jars go on the local classpath (they add seconds to every session start)."""
+    return any(uri.startswith("s3a://") for uri in (cfg.input, cfg.output))
+
+
 def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     """s3a:// settings; credentials come from the SDK default chain (env, web identity/IRSA, Pod Identity)."""
     if cfg.spark.profile == "emr":
@@ -62,8 +68,11 @@ def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     if cfg.s3.region:
         conf["spark.hadoop.fs.s3a.endpoint.region"] = cfg.s3.region
     conf.update(committer_conf(cfg.s3.committer))
-    if cfg.spark.profile == "local":
+    if cfg.spark.profile == "local" and uses_s3a(cfg):
         jars = locked_jars()
         if all(j.exists() for j in jars):
             conf["spark.jars"] = ",".join(str(j) for j in jars)
     return conf
+
+
+EXTENSIONS.append(s3_conf)

@@ -73,3 +73,4 @@ def spark_conf(cfg: PipelineConfig, env: Mapping[str, str] | None = None) -> dic
 
 
 from . import metrics_conf  # noqa: E402,F401  (registers Spark's Prometheus settings)
+from . import s3_conf  # noqa: E402,F401  (registers the s3a settings)
