@@ -20,8 +20,10 @@ def endpoint(cfg: PipelineConfig, env: Mapping[str, str]) -> str:
 
 
 def locked_jars(lock: Path = LOCK, jars_dir: Path = JARS_DIR) -> list[Path]:
-    """Paths of the jars named in the lock file, inside `jars_dir`."""
-    names = []
+    """Paths of the jars named in the lock file, inside `jars_dir`; none outside a checkout (the image bakes them in)."""
+    names: list[Path] = []
+    if not lock.is_file():
+        return names
     for line in lock.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -69,8 +71,8 @@ def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
         conf["spark.hadoop.fs.s3a.endpoint.region"] = cfg.s3.region
     conf.update(committer_conf(cfg.s3.committer))
     if cfg.spark.profile == "local" and uses_s3a(cfg):
-        jars = locked_jars()
-        if all(j.exists() for j in jars):
+        jars = locked_jars(jars_dir=Path(env.get("FRUIT_PIPELINE_JARS_DIR", JARS_DIR)))
+        if jars and all(j.exists() for j in jars):
             conf["spark.jars"] = ",".join(str(j) for j in jars)
     return conf
 
