@@ -1,0 +1,157 @@
+{{/* Chart name, overridable. */}}
+{{- define "fruit-pipeline.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name (release-based), at most 63 characters. */}}
+{{- define "fruit-pipeline.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Chart label value: name-version. */}}
+{{- define "fruit-pipeline.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels that select this release's pods. */}}
+{{- define "fruit-pipeline.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "fruit-pipeline.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels on every object of the chart. */}}
+{{- define "fruit-pipeline.labels" -}}
+helm.sh/chart: {{ include "fruit-pipeline.chart" . }}
+{{ include "fruit-pipeline.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: fruit-pipeline
+{{- end }}
+
+{{/* ServiceAccount the driver (and executors) run as. */}}
+{{- define "fruit-pipeline.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "fruit-pipeline.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Container image reference. */}}
+{{- define "fruit-pipeline.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Job command line: run --input --output --profile, then the job parameters. */}}
+{{- define "fruit-pipeline.arguments" -}}
+{{- $job := .Values.job }}
+{{- $args := list "run" "--input" (required "job.input is required" $job.input) "--output" (required "job.output is required" $job.output) "--profile" $job.profile }}
+{{- with $job.params }}
+{{- if .orbFeatures }}{{ $args = concat $args (list "--orb-features" (toString .orbFeatures)) }}{{ end }}
+{{- if .partitionsPerCore }}{{ $args = concat $args (list "--partitions-per-core" (toString .partitionsPerCore)) }}{{ end }}
+{{- if .arrowBatchSize }}{{ $args = concat $args (list "--arrow-batch-size" (toString .arrowBatchSize)) }}{{ end }}
+{{- if .maxPixels }}{{ $args = concat $args (list "--max-pixels" (toString (int64 .maxPixels))) }}{{ end }}
+{{- if .vocabularySize }}{{ $args = concat $args (list "--vocabulary-size" (toString .vocabularySize)) }}{{ end }}
+{{- if .pcaComponents }}{{ $args = concat $args (list "--pca-components" (toString .pcaComponents)) }}{{ end }}
+{{- if .keepPixels }}{{ $args = concat $args (list "--keep-pixels") }}{{ end }}
+{{- if not .reduction }}{{ $args = concat $args (list "--no-reduction") }}{{ end }}
+{{- if not .evaluation }}{{ $args = concat $args (list "--no-evaluation") }}{{ end }}
+{{- end }}
+{{- if .Values.metrics.enabled }}
+{{- if .Values.metrics.jobMetricsPort }}{{ $args = concat $args (list "--metrics-port" (toString .Values.metrics.jobMetricsPort)) }}{{ end }}
+{{- if .Values.metrics.pushgateway }}{{ $args = concat $args (list "--pushgateway" .Values.metrics.pushgateway) }}{{ end }}
+{{- else }}
+{{- $args = concat $args (list "--no-metrics") }}
+{{- end }}
+{{- if ne $job.profile "emr" }}
+{{- /* The job's own config defaults would override sparkConf, so pass these to it too. */}}
+{{- if .Values.s3.endpoint }}{{ $args = concat $args (list "--s3-endpoint" .Values.s3.endpoint) }}{{ end }}
+{{- if .Values.s3.pathStyle }}{{ $args = concat $args (list "--conf" "spark.hadoop.fs.s3a.path.style.access=true") }}{{ end }}
+{{- if ne .Values.s3.committer "magic" }}{{ $args = concat $args (list "--conf" (printf "spark.hadoop.fs.s3a.committer.name=%s" .Values.s3.committer)) }}{{ end }}
+{{- end }}
+{{- if and .Values.metrics.enabled (ne .Values.metrics.namespace "fruit_pipeline") }}
+{{- $args = concat $args (list "--conf" (printf "spark.metrics.namespace=%s" .Values.metrics.namespace)) }}
+{{- end }}
+{{- $args = concat $args $job.extraArgs }}
+{{- toYaml $args }}
+{{- end }}
+
+{{/* Spark settings: S3 (s3a profile only), metrics, dynamic allocation, then user sparkConf. */}}
+{{- define "fruit-pipeline.sparkConf" -}}
+{{- $conf := dict }}
+{{- if ne .Values.job.profile "emr" }}
+{{- $s3 := .Values.s3 }}
+{{- if $s3.endpoint }}{{ $_ := set $conf "spark.hadoop.fs.s3a.endpoint" $s3.endpoint }}{{ end }}
+{{- if $s3.region }}{{ $_ := set $conf "spark.hadoop.fs.s3a.endpoint.region" $s3.region }}{{ end }}
+{{- $_ := set $conf "spark.hadoop.fs.s3a.path.style.access" (toString $s3.pathStyle) }}
+{{- $_ := set $conf "spark.hadoop.fs.s3a.aws.credentials.provider" "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider" }}
+{{- if ne $s3.committer "file" }}
+{{- $_ := set $conf "spark.hadoop.fs.s3a.committer.name" $s3.committer }}
+{{- $_ := set $conf "spark.hadoop.mapreduce.outputcommitter.factory.scheme.s3a" "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory" }}
+{{- end }}
+{{- if eq $s3.committer "magic" }}
+{{- $_ := set $conf "spark.hadoop.fs.s3a.committer.magic.enabled" "true" }}
+{{- end }}
+{{- end }}
+{{- if .Values.metrics.enabled }}
+{{- $_ := set $conf "spark.ui.prometheus.enabled" "true" }}
+{{- $_ := set $conf "spark.metrics.namespace" .Values.metrics.namespace }}
+{{- $_ := set $conf "spark.metrics.conf.*.sink.prometheusServlet.class" "org.apache.spark.metrics.sink.PrometheusServlet" }}
+{{- $_ := set $conf "spark.metrics.conf.*.sink.prometheusServlet.path" "/metrics/driver/prometheus" }}
+{{- $_ := set $conf "spark.metrics.appStatusSource.enabled" "true" }}
+{{- end }}
+{{- $_ := set $conf "spark.ui.port" (toString .Values.driver.uiPort) }}
+{{- $_ := set $conf "spark.kubernetes.executor.deleteOnTermination" "true" }}
+{{- range $key, $value := .Values.sparkConf }}
+{{- $_ := set $conf $key (toString $value) }}
+{{- end }}
+{{- toYaml $conf }}
+{{- end }}
+
+{{/* Environment of driver and executors: AWS region/endpoint, credentials only from a Secret. */}}
+{{- define "fruit-pipeline.env" -}}
+{{- if .Values.s3.region }}
+- name: AWS_REGION
+  value: {{ .Values.s3.region | quote }}
+{{- end }}
+{{- if .Values.s3.endpoint }}
+- name: AWS_ENDPOINT_URL_S3
+  value: {{ .Values.s3.endpoint | quote }}
+{{- end }}
+{{- with .Values.s3.credentialsSecret }}
+{{- if .name }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .accessKeyIdKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .secretAccessKeyKey }}
+{{- end }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Pod-level security context (non-root, seccomp RuntimeDefault). */}}
+{{- define "fruit-pipeline.podSecurityContext" -}}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+
+{{/* Container security context (drop ALL, no privilege escalation). */}}
+{{- define "fruit-pipeline.securityContext" -}}
+{{- toYaml .Values.securityContext }}
+{{- end }}
