@@ -41,17 +41,11 @@ run: $(BIN)/fruit-pipeline $(SAMPLE)/.complete ## run the job on the sample bank
 system-deps: ## Docker engine, Prometheus, Pushgateway, debootstrap, helm (needs root or sudo)
 	bash tests/infra/install-system-deps.sh
 
-HELM := .cache/bin/helm
-KUBE_VERSION ?= 1.33.0
-
 helm: ## helm CLI (go install) -> .cache/bin/helm
 	bash tests/infra/install-helm.sh
 
 manifests: helm ## render k8s/kind and k8s/eks manifests from the chart (committed; a test checks drift)
-	$(HELM) template fruit-pipeline helm/fruit-pipeline --namespace fruit-pipeline --kube-version $(KUBE_VERSION) \
-	  -f helm/fruit-pipeline/values-kind.yaml > k8s/kind/fruit-pipeline.yaml
-	$(HELM) template fruit-pipeline helm/fruit-pipeline --namespace fruit-pipeline --kube-version $(KUBE_VERSION) \
-	  -f helm/fruit-pipeline/values-eks.yaml > k8s/eks/fruit-pipeline.yaml
+	bash k8s/render-manifests.sh
 
 jars: ## hadoop-aws + AWS SDK jars (image/jars.lock, sha256-checked) -> .cache/jars
 	python3 image/fetch_jars.py .cache/jars
