@@ -65,6 +65,7 @@ load_image() {
 
 install_spark_operator() {
   log "installing spark-operator $SPARK_OPERATOR_VERSION"
+  kubectl create namespace "$NAMESPACE"  # the operator's job namespaces must exist first
   "$HELM" repo add spark-operator https://kubeflow.github.io/spark-operator --force-update >/dev/null
   "$HELM" upgrade --install spark-operator spark-operator/spark-operator --version "$SPARK_OPERATOR_VERSION" \
     --namespace spark-operator --create-namespace \
@@ -80,7 +81,6 @@ install_s3() {
   printf '{"identities":[{"name":"e2e","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","Write","List","Tagging"]}]}\n' \
     "$ACCESS_KEY" "$SECRET_KEY" >"$WORK/s3.json"
   printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$ACCESS_KEY" "$SECRET_KEY" >"$WORK/s3.env"
-  kubectl create namespace "$NAMESPACE"
   kubectl -n "$NAMESPACE" create secret generic seaweedfs-s3-config --from-file=s3.json="$WORK/s3.json"
   kubectl -n "$NAMESPACE" create secret generic fruit-pipeline-s3 --from-env-file="$WORK/s3.env"
   kubectl -n "$NAMESPACE" apply -f "$ROOT/k8s/kind/seaweedfs.yaml"

@@ -38,6 +38,8 @@ def test_kind_cluster_config_and_s3_manifest():
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
     assert {d["kind"] for d in docs} == {"Deployment", "Service"}
     values = yaml.safe_load((ROOT / "helm" / "fruit-pipeline" / "values-kind.yaml").read_text())
+    worker_labels = [n["labels"] for n in cluster["nodes"] if n["role"] == "worker"]
+    assert values["driver"]["nodeSelector"] in worker_labels and values["executor"]["nodeSelector"] in worker_labels
     service = next(d for d in docs if d["kind"] == "Service")
     assert values["s3"]["endpoint"] == f"http://{service['metadata']['name']}.fruit-pipeline.svc.cluster.local:" \
                                        f"{service['spec']['ports'][0]['port']}"
