@@ -5,10 +5,63 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-# Other modules (S3, ...) register matchers: exception text -> one line, or None.
+# Other modules may register more matchers: exception text -> one line, or None.
 MATCHERS: list[Callable[[str], str | None]] = []
 
 _NOISE = re.compile(r"^(An error occurred while calling \S+\.\s*|py4j\.protocol\.Py4JJavaError:\s*)")
+_S3_URI = re.compile(r"\bs3a?://([a-z0-9][a-z0-9.\-]*)(/[^\s`':]*)?")
+_S3_CODE = re.compile(r"\b(SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|ExpiredToken|InvalidToken|"
+                      r"NoSuchBucket|AllAccessDisabled)\b")
+_STATUS = re.compile(r"Status Code: (\d{3})")
+
+
+def _s3_location(text: str) -> tuple[str, str] | None:
+    """(bucket, uri) of the first s3:// or s3a:// URI in the text."""
+    match = _S3_URI.search(text)
+    return (match.group(1), match.group(0)) if match else None
+
+
+def _s3_code(text: str) -> str:
+    """The S3 error code if the text names one, else the HTTP status."""
+    code = _S3_CODE.search(text)
+    if code:
+        return code.group(1)
+    status = _STATUS.search(text)
+    return f"HTTP {status.group(1)}" if status else "no code"
+
+
+def s3_access_denied(text: str) -> str | None:
+    """Wrong/missing credentials or no permission (S3A AccessDeniedException, HTTP 403)."""
+    if "AccessDeniedException" not in text and "Status Code: 403" not in text:
+        return None
+    where = _s3_location(text)
+    if where is None:
+        return None
+    bucket, uri = where
+    return (f"access denied by S3 bucket {bucket} ({_s3_code(text)}) on {uri}: check the credentials "
+            "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity or Pod Identity role) and the bucket policy")
+
+
+def s3_missing_bucket(text: str) -> str | None:
+    """The bucket does not exist (S3A UnknownStoreException / NoSuchBucket)."""
+    if "UnknownStoreException" not in text and "NoSuchBucket" not in text:
+        return None
+    where = _s3_location(text)
+    if where is None:
+        return None
+    bucket, uri = where
+    return f"S3 bucket {bucket} does not exist (NoSuchBucket) for {uri}"
+
+
+def s3_not_found(text: str) -> str | None:
+    """A missing key or prefix (S3A FileNotFoundException)."""
+    if "FileNotFoundException" not in text:
+        return None
+    where = _s3_location(text)
+    return f"not found in S3 bucket {where[0]}: {where[1]}" if where else None
+
+
+MATCHERS.extend([s3_access_denied, s3_missing_bucket, s3_not_found])
 
 
 def describe(exc: BaseException) -> str:
