@@ -17,7 +17,7 @@ from fruit_pipeline.config import build_config
 from fruit_pipeline.stages.metrics_conf import DRIVER_PATH, EXECUTORS_PATH
 from fruit_pipeline.stages.spark_conf import spark_conf
 
-from .conftest import CHART, KUBE_VERSION, VARIANTS, all_objects, app_spec, by_kind, helm
+from .conftest import CHART, KUBE_VERSION, VARIANTS, all_objects, app_spec, by_kind, helm, template
 
 CRD_FILES = {
     "SparkApplication": "sparkoperator.k8s.io_sparkapplications.v2.5.2.yaml",
@@ -190,3 +190,31 @@ def test_eks_places_driver_on_demand_and_executors_on_spot(objects):
 def test_schedule_renders_cron_application(objects):
     scheduled = by_kind(objects["scheduled"], "ScheduledSparkApplication")[0]["spec"]
     assert (scheduled["schedule"], scheduled["concurrencyPolicy"], scheduled["timeZone"]) == ("0 3 * * *", "Forbid", "UTC")
+
+
+def test_large_numbers_render_without_exponent(helm_bin, tmp_path):
+    """YAML numbers reach templates as floats; 1e+07 would break the CRD's integers and the job's argparse."""
+    values = tmp_path / "big.yaml"
+    values.write_text("job:\n  params:\n    maxPixels: 250000000\n    arrowBatchSize: 10000000\n"
+                      "timeToLiveSeconds: 10000000\nsparkConf:\n  spark.sql.shuffle.partitions: 20000000\n"
+                      "  spark.memory.fraction: 0.6\n")
+    result = template(helm_bin, "--values", str(values))
+    assert result.returncode == 0, result.stderr
+    spec = by_kind([d for d in yaml.safe_load_all(result.stdout) if d], "SparkApplication")[0]["spec"]
+    args = spec["arguments"]
+    assert args[args.index("--max-pixels") + 1] == "250000000"
+    assert args[args.index("--arrow-batch-size") + 1] == "10000000"
+    assert spec["timeToLiveSeconds"] == 10000000
+    assert spec["sparkConf"]["spark.sql.shuffle.partitions"] == "20000000"
+    assert spec["sparkConf"]["spark.memory.fraction"] == "0.6"
+
+
+def test_metrics_off_removes_every_metrics_piece(helm_bin):
+    result = template(helm_bin, "--set", "metrics.enabled=false", "--set", "metrics.podMonitor.enabled=true")
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    spec = by_kind(docs, "SparkApplication")[0]["spec"]
+    assert "--no-metrics" in spec["arguments"] and "--metrics-port" not in spec["arguments"]
+    assert not any(key.startswith(("spark.metrics", "spark.ui.prometheus")) for key in spec["sparkConf"])
+    assert "ports" not in spec["driver"]
+    assert by_kind(docs, "PodMonitor") == []

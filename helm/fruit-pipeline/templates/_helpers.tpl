@@ -56,18 +56,18 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{- $job := .Values.job }}
 {{- $args := list "run" "--input" (required "job.input is required" $job.input) "--output" (required "job.output is required" $job.output) "--profile" $job.profile }}
 {{- with $job.params }}
-{{- if .orbFeatures }}{{ $args = concat $args (list "--orb-features" (toString .orbFeatures)) }}{{ end }}
-{{- if .partitionsPerCore }}{{ $args = concat $args (list "--partitions-per-core" (toString .partitionsPerCore)) }}{{ end }}
-{{- if .arrowBatchSize }}{{ $args = concat $args (list "--arrow-batch-size" (toString .arrowBatchSize)) }}{{ end }}
+{{- if .orbFeatures }}{{ $args = concat $args (list "--orb-features" (toString (int64 .orbFeatures))) }}{{ end }}
+{{- if .partitionsPerCore }}{{ $args = concat $args (list "--partitions-per-core" (toString (int64 .partitionsPerCore))) }}{{ end }}
+{{- if .arrowBatchSize }}{{ $args = concat $args (list "--arrow-batch-size" (toString (int64 .arrowBatchSize))) }}{{ end }}
 {{- if .maxPixels }}{{ $args = concat $args (list "--max-pixels" (toString (int64 .maxPixels))) }}{{ end }}
-{{- if .vocabularySize }}{{ $args = concat $args (list "--vocabulary-size" (toString .vocabularySize)) }}{{ end }}
-{{- if .pcaComponents }}{{ $args = concat $args (list "--pca-components" (toString .pcaComponents)) }}{{ end }}
+{{- if .vocabularySize }}{{ $args = concat $args (list "--vocabulary-size" (toString (int64 .vocabularySize))) }}{{ end }}
+{{- if .pcaComponents }}{{ $args = concat $args (list "--pca-components" (toString (int64 .pcaComponents))) }}{{ end }}
 {{- if .keepPixels }}{{ $args = concat $args (list "--keep-pixels") }}{{ end }}
 {{- if not .reduction }}{{ $args = concat $args (list "--no-reduction") }}{{ end }}
 {{- if not .evaluation }}{{ $args = concat $args (list "--no-evaluation") }}{{ end }}
 {{- end }}
 {{- if .Values.metrics.enabled }}
-{{- if .Values.metrics.jobMetricsPort }}{{ $args = concat $args (list "--metrics-port" (toString .Values.metrics.jobMetricsPort)) }}{{ end }}
+{{- if .Values.metrics.jobMetricsPort }}{{ $args = concat $args (list "--metrics-port" (toString (int64 .Values.metrics.jobMetricsPort))) }}{{ end }}
 {{- if .Values.metrics.pushgateway }}{{ $args = concat $args (list "--pushgateway" .Values.metrics.pushgateway) }}{{ end }}
 {{- else }}
 {{- $args = concat $args (list "--no-metrics") }}
@@ -109,10 +109,10 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{- $_ := set $conf "spark.metrics.conf.*.sink.prometheusServlet.path" "/metrics/driver/prometheus" }}
 {{- $_ := set $conf "spark.metrics.appStatusSource.enabled" "true" }}
 {{- end }}
-{{- $_ := set $conf "spark.ui.port" (toString .Values.driver.uiPort) }}
+{{- $_ := set $conf "spark.ui.port" (toString (int64 .Values.driver.uiPort)) }}
 {{- $_ := set $conf "spark.kubernetes.executor.deleteOnTermination" "true" }}
 {{- range $key, $value := .Values.sparkConf }}
-{{- $_ := set $conf $key (toString $value) }}
+{{- $_ := set $conf $key (include "fruit-pipeline.string" $value) }}
 {{- end }}
 {{- toYaml $conf }}
 {{- end }}
@@ -154,4 +154,9 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{/* Container security context (drop ALL, no privilege escalation). */}}
 {{- define "fruit-pipeline.securityContext" -}}
 {{- toYaml .Values.securityContext }}
+{{- end }}
+
+{{/* A value as Spark expects it: whole numbers without exponent (YAML numbers arrive as float64). */}}
+{{- define "fruit-pipeline.string" -}}
+{{- if and (kindIs "float64" .) (eq . (floor .)) }}{{ int64 . }}{{ else }}{{ toString . }}{{ end }}
 {{- end }}

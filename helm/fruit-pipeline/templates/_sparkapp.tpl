@@ -2,7 +2,7 @@
 {{- define "fruit-pipeline.podSpec" -}}
 {{- $root := .root }}
 {{- $pod := .pod }}
-cores: {{ $pod.cores }}
+cores: {{ int64 $pod.cores }}
 coreLimit: {{ $pod.coreLimit | quote }}
 memory: {{ $pod.memory | quote }}
 memoryOverhead: {{ $pod.memoryOverhead | quote }}
@@ -63,13 +63,13 @@ sparkConf:
 restartPolicy:
   type: {{ .Values.restartPolicy.type }}
   {{- if ne .Values.restartPolicy.type "Never" }}
-  onFailureRetries: {{ .Values.restartPolicy.onFailureRetries }}
-  onFailureRetryInterval: {{ .Values.restartPolicy.onFailureRetryInterval }}
-  onSubmissionFailureRetries: {{ .Values.restartPolicy.onSubmissionFailureRetries }}
-  onSubmissionFailureRetryInterval: {{ .Values.restartPolicy.onSubmissionFailureRetryInterval }}
+  onFailureRetries: {{ int64 .Values.restartPolicy.onFailureRetries }}
+  onFailureRetryInterval: {{ int64 .Values.restartPolicy.onFailureRetryInterval }}
+  onSubmissionFailureRetries: {{ int64 .Values.restartPolicy.onSubmissionFailureRetries }}
+  onSubmissionFailureRetryInterval: {{ int64 .Values.restartPolicy.onSubmissionFailureRetryInterval }}
   {{- end }}
 {{- if .Values.timeToLiveSeconds }}
-timeToLiveSeconds: {{ .Values.timeToLiveSeconds }}
+timeToLiveSeconds: {{ int64 .Values.timeToLiveSeconds }}
 {{- end }}
 {{- if .Values.dynamicAllocation.enabled }}
 dynamicAllocation:
@@ -80,13 +80,13 @@ driver:
   {{- if and .Values.metrics.enabled .Values.metrics.jobMetricsPort }}
   ports:
     - name: job-metrics
-      containerPort: {{ .Values.metrics.jobMetricsPort }}
+      containerPort: {{ int64 .Values.metrics.jobMetricsPort }}
       protocol: TCP
   {{- end }}
 executor:
   {{- include "fruit-pipeline.podSpec" (dict "root" . "role" "executor" "pod" .Values.executor) | trim | nindent 2 }}
   {{- if not .Values.dynamicAllocation.enabled }}
-  instances: {{ .Values.executor.instances }}
+  instances: {{ int64 .Values.executor.instances }}
   {{- end }}
   deleteOnTermination: true
 {{- end }}
