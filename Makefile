@@ -38,7 +38,7 @@ sample: $(SAMPLE)/.complete ## generate the synthetic sample bank (not committed
 run: $(BIN)/fruit-pipeline $(SAMPLE)/.complete ## run the job on the sample bank -> $(OUT)/
 	$(BIN)/fruit-pipeline run --input $(SAMPLE) --output $(OUT) $(RUN_ARGS)
 
-system-deps: ## Docker engine, Prometheus, Pushgateway, debootstrap, helm (needs root or sudo)
+system-deps: ## Docker engine, Prometheus, Pushgateway, debootstrap, shellcheck (needs root or sudo)
 	bash tests/infra/install-system-deps.sh
 
 helm: ## helm CLI (go install) -> .cache/bin/helm
