@@ -91,13 +91,14 @@ def test_crd_validation_catches_a_misspelt_field(objects, crd_validators):
     assert any("'Sometimes' is not one of" in m for m in messages)
 
 
-def test_other_objects_match_kubernetes_schemas(objects):
+@pytest.mark.parametrize("kube_version", ["1.27.0", KUBE_VERSION, "1.37.0"])  # oldest allowed by kubeVersion .. newest
+def test_other_objects_match_kubernetes_schemas(objects, kube_version):
     seen = set()
     for name, doc in all_objects(objects):
         if doc["kind"] in CRD_KINDS:
             continue
         try:
-            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+            kubernetes_validate.validate(doc, kube_version, strict=True)
         except kubernetes_validate.ValidationError as error:
             pytest.fail(f"{name} {doc['kind']}: {error.message} at {list(error.path)}")
         seen.add(doc["kind"])
