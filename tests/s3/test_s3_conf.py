@@ -1,7 +1,7 @@
 """Pure tests of the S3A settings (no Spark)."""
 
 from fruit_pipeline.config import build_config
-from fruit_pipeline.stages.s3_conf import endpoint, locked_jars, s3_conf
+from fruit_pipeline.stages.s3_conf import COMMIT_PROTOCOL, committer_conf, endpoint, locked_jars, s3_conf
 
 
 def test_endpoint_precedence():
@@ -30,7 +30,9 @@ def test_emr_profile_adds_nothing():
 
 def test_lock_names_hadoop_aws_matching_pyspark():
     names = [p.name for p in locked_jars()]
-    assert "hadoop-aws-3.4.1.jar" in names and "bundle-2.24.6.jar" in names
+    assert names[0] == "hadoop-aws-3.4.1.jar"
+    assert {"s3-2.24.8.jar", "s3-transfer-manager-2.24.8.jar", "sts-2.24.8.jar"} <= set(names)
+    assert not any(n.startswith("bundle-") for n in names)
 
 
 def test_local_jars_only_for_s3a_uris():
@@ -39,3 +41,15 @@ def test_local_jars_only_for_s3a_uris():
     remote = build_config(None, {"input": "s3a://b/bank", "output": "/out"})
     if all(p.exists() for p in locked_jars()):
         assert s3_conf(remote, {})["spark.jars"].split(",") == [str(p) for p in locked_jars()]
+
+
+def test_magic_committer_bound_to_spark_sql_only_for_s3a_outputs():
+    remote = committer_conf("magic", "s3a://b/out")
+    assert remote["spark.hadoop.fs.s3a.committer.name"] == "magic"
+    assert remote["spark.sql.sources.commitProtocolClass"] == COMMIT_PROTOCOL
+    assert "spark.sql.sources.commitProtocolClass" not in committer_conf("magic", "/local/out")
+    assert committer_conf("file", "s3a://b/out") == {}
+
+
+def test_lock_has_the_commit_protocol_jar():
+    assert any(p.name.startswith("spark-hadoop-cloud_2.13-4.0.") for p in locked_jars())

@@ -1,5 +1,6 @@
 """`run` reading and writing s3a:// on a real SeaweedFS equals the local-disk run of the same bank."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -48,3 +49,5 @@ def test_s3a_run_matches_local_run(s3_server, small_bank: Path, tmp_path: Path):
     want = _canonical(tmp_path / "out" / "features")
     assert len(want) == len(list(p for p in small_bank.rglob("*.jpg")))
     assert got == want
+    success = json.loads(client.get_object(Bucket="runs", Key="out/features/_SUCCESS")["Body"].read())
+    assert success["committer"] == "magic"  # an S3A committer's JSON marker (FileOutputCommitter's is empty)
