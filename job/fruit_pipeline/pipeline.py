@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -67,7 +67,8 @@ class Extraction:
         self.files.unpersist()
 
 
-def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock) -> Extraction:
+def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
+                 after_listing: Callable[[], None] | None = None) -> Extraction:
     with clock.stage("list"):
         bank = listing.load_images(spark, cfg.input)
         files = listing.list_images(bank).persist(StorageLevel.MEMORY_AND_DISK)
@@ -79,6 +80,8 @@ def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock) ->
         if n_indexed > n_listed:
             log.warning("%d file(s) in the listing are empty or vanished", n_indexed - n_listed)
             unscanned = accounting.unscanned_errors(listing.indexed_paths(spark, bank), files)
+    if after_listing is not None:
+        after_listing()
     with clock.stage("extract"):
         extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
         extracted.count()
@@ -125,13 +128,16 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
     }
 
 
-def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None) -> dict[str, Any]:
-    """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written)."""
+def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
+        after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written).
+
+    `after_listing` is called once between listing and reading (tests use it to delete a listed object)."""
     result = RunResult(run_id=_new_run_id())
     metrics = JobMetrics(cfg, result.run_id)
     metrics.started()
     try:
-        return _run(cfg, spark or build_session(cfg), result, metrics, models_uri)
+        return _run(cfg, spark or build_session(cfg), result, metrics, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
         raise
@@ -163,7 +169,7 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, resul
 
 
 def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics,
-         models_uri: str | None) -> dict[str, Any]:
+         models_uri: str | None, after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
     started = time.monotonic()
     clock = StageClock(spark.sparkContext)
     log.info("run %s: %s -> %s", result.run_id, cfg.input, cfg.output)
@@ -171,7 +177,7 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     writing.begin_output(spark, cfg.output)
-    ex = _extract_all(spark, cfg, clock)
+    ex = _extract_all(spark, cfg, clock, after_listing)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
     if models is not None or cfg.reduction.enabled:
