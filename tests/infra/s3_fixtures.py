@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .net import free_port, wait_until
 
 
 @dataclass(frozen=True)
@@ -33,21 +33,6 @@ class S3Server:
                             aws_secret_access_key=self.secret_key, region_name=self.region)
 
 
-def _free_port() -> int:
-    """A free port whose +10000 (gRPC) is free too."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + 10000 < 65536:
-            with socket.socket() as g:
-                try:
-                    g.bind(("127.0.0.1", port + 10000))
-                    return port
-                except OSError:
-                    continue
-
-
 def _weed() -> str | None:
     local = Path(sys.executable).with_name("weed")
     return str(local) if local.exists() else shutil.which("weed")
@@ -65,7 +50,7 @@ def s3_server(tmp_path_factory):
     ids = root / "ids.json"
     ids.write_text(json.dumps({"identities": [{"name": "test", "credentials": [{"accessKey": key, "secretKey": secret}],
                                                "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-    ports = {name: _free_port() for name in ("s3", "master", "filer", "volume")}
+    ports = {name: free_port(also_free=(10000,)) for name in ("s3", "master", "filer", "volume")}
     cmd = [weed, "mini", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.config={ids}",
            "-master.telemetry=false", "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
            *(f"-{name}.port={port}" for name, port in ports.items())]
@@ -74,15 +59,10 @@ def s3_server(tmp_path_factory):
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     server = S3Server(f"http://127.0.0.1:{ports['s3']}", key, secret)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                server.client().list_buckets()
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"weed mini did not start: {(root / 'weed.log').read_text()[-2000:]}")
-                time.sleep(0.3)
+        try:
+            wait_until(server.client().list_buckets, 60, interval=0.3, alive=lambda: proc.poll() is None)
+        except Exception as exc:
+            raise RuntimeError(f"weed mini did not start: {(root / 'weed.log').read_text()[-2000:]}") from exc
         yield server
     finally:
         proc.terminate()
