@@ -51,3 +51,6 @@ def test_s3a_run_matches_local_run(s3_server, small_bank: Path, tmp_path: Path):
     assert got == want
     success = json.loads(client.get_object(Bucket="runs", Key="out/features/_SUCCESS")["Body"].read())
     assert success["committer"] == "magic"  # an S3A committer's JSON marker (FileOutputCommitter's is empty)
+    manifest = client.get_object(Bucket="runs", Key="out/manifest.json")["Body"].read().decode()
+    assert json.loads(manifest)["counts"]["features_rows"] == len(want)
+    assert s3_server.secret_key not in manifest + remote.stdout + remote.stderr
