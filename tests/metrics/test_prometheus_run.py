@@ -66,7 +66,9 @@ def test_run_is_scraped_and_pushed(tmp_path, small_bank, pushgateway, start_prom
     proc = subprocess.Popen(
         [sys.executable, "-m", "fruit_pipeline", "run", "--input", str(bank), "--output", str(out),
          "--master", "local[2]", "--no-reduction", "--metrics-port", str(job_port), "--pushgateway", pushgateway,
-         "--conf", f"spark.ui.port={ui_port}", "--conf", "spark.port.maxRetries=0"],
+         "--conf", f"spark.ui.port={ui_port}", "--conf", "spark.port.maxRetries=0",
+         # peak JVM metrics (JVMHeapMemory) reach the executors endpoint with heartbeats (10 s by default)
+         "--conf", "spark.executor.heartbeatInterval=1s"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     job_up = _wait_up(prom, "fruit_pipeline", proc)
     executors_up = _wait_up(prom, "spark_executors", proc)
