@@ -15,8 +15,10 @@ _S3_CODE = re.compile(r"\b(SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied
 _STATUS = re.compile(r"Status Code: (\d{3})")
 
 
-def _s3_location(text: str) -> tuple[str, str] | None:
-    """(bucket, uri) of the first s3:// or s3a:// URI in the text."""
+def _s3_location(text: str, markers: tuple[str, ...]) -> tuple[str, str] | None:
+    """(bucket, uri) of the first s3:// or s3a:// URI, when the text carries one of the exception markers."""
+    if not any(marker in text for marker in markers):
+        return None
     match = _S3_URI.search(text)
     return (match.group(1), match.group(0)) if match else None
 
@@ -32,9 +34,7 @@ def _s3_code(text: str) -> str:
 
 def s3_access_denied(text: str) -> str | None:
     """Wrong/missing credentials or no permission (S3A AccessDeniedException, HTTP 403)."""
-    if "AccessDeniedException" not in text and "Status Code: 403" not in text:
-        return None
-    where = _s3_location(text)
+    where = _s3_location(text, ("AccessDeniedException", "Status Code: 403"))
     if where is None:
         return None
     bucket, uri = where
@@ -44,20 +44,13 @@ def s3_access_denied(text: str) -> str | None:
 
 def s3_missing_bucket(text: str) -> str | None:
     """The bucket does not exist (S3A UnknownStoreException / NoSuchBucket)."""
-    if "UnknownStoreException" not in text and "NoSuchBucket" not in text:
-        return None
-    where = _s3_location(text)
-    if where is None:
-        return None
-    bucket, uri = where
-    return f"S3 bucket {bucket} does not exist (NoSuchBucket) for {uri}"
+    where = _s3_location(text, ("UnknownStoreException", "NoSuchBucket"))
+    return f"S3 bucket {where[0]} does not exist (NoSuchBucket) for {where[1]}" if where else None
 
 
 def s3_not_found(text: str) -> str | None:
     """A missing key or prefix (S3A FileNotFoundException)."""
-    if "FileNotFoundException" not in text:
-        return None
-    where = _s3_location(text)
+    where = _s3_location(text, ("FileNotFoundException",))
     return f"not found in S3 bucket {where[0]}: {where[1]}" if where else None
 
 
