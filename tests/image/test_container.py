@@ -137,6 +137,7 @@ def test_driver_entrypoint_runs_the_job(docker_engine, pipeline_image, bank, loc
                 "driver", "--properties-file", "/opt/spark/conf/spark.properties",
                 "--class", "org.apache.spark.deploy.PythonRunner", "local:///opt/fruit-pipeline/run_job.py",
                 "run", "--input", BANK, "--output", f"{OUT}/job", "--profile", "kubernetes", "--no-metrics",
+                "--no-reduction",  # the full job in the image is proven above; this proves the driver path
                 user=user, mounts={bank: f"{BANK}:ro", out: OUT, conf: "/opt/spark/conf"},
                 env={"SPARK_DRIVER_BIND_ADDRESS": "127.0.0.1", "SPARK_CONF_DIR": "/opt/spark/conf"})
     assert done.returncode == 0, done.stderr[-3000:]
@@ -144,6 +145,7 @@ def test_driver_entrypoint_runs_the_job(docker_engine, pipeline_image, bank, loc
     assert manifest["counts"] == _counts(local_out)
     assert manifest["counts"]["error_rows"] == 0
     assert manifest["spark"]["master"] == "local[2]", "the properties file's master was not used"
+    assert (out / "job" / "report" / "index.html").is_file()  # matplotlib under this UID's HOME
 
 
 def test_driver_without_bind_address_fails_in_one_line(docker_engine, pipeline_image):

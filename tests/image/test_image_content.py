@@ -47,8 +47,8 @@ def test_runs_as_185_by_default(docker_engine, pipeline_image):
 def test_no_compilers_or_build_tools(docker_engine, pipeline_image):
     done = _sh(docker_engine, pipeline_image,
                "for c in gcc cc c++ g++ cpp clang ld as make pip pip3; do command -v $c; done;"
-               "dpkg-query -W -f '${Package}\\n' | grep -E '^(gcc|g\\+\\+|cpp|clang|binutils|make|libc6-dev|"
-               "build-essential|python3-dev|python3-pip)' || true")
+               "dpkg-query -W -f '${Package}\\n' | grep -Ex '(gcc|g\\+\\+|cpp)(-[0-9]+)?|clang.*|binutils|make|"
+               "libc6-dev|build-essential|python3(\\.[0-9]+)?-dev|python3-pip' || true")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 
