@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 import time
@@ -98,7 +99,7 @@ def aws_errors(action: str) -> Iterator[None]:
         raise PipelineError(f"{action}: no AWS credentials found (environment, shared config/SSO, web identity "
                             "or instance role)") from None
     except bx.NoRegionError:
-        raise UsageError(f"{action}: no AWS region: pass --region, set `region` in [emr] or AWS_REGION") from None
+        raise UsageError(f"{action}: no AWS region: pass --region, set `region` in [emr], AWS_REGION or AWS_DEFAULT_REGION") from None
     except bx.EndpointConnectionError as exc:
         raise PipelineError(f"{action}: cannot reach the EMR on EKS endpoint {exc.kwargs.get('endpoint_url')}") \
             from None
@@ -111,18 +112,21 @@ def aws_errors(action: str) -> Iterator[None]:
 
 
 def make_client(region: str = "", endpoint_url: str = ""):
-    """boto3 `emr-containers` client; endpoint from --endpoint-url, else AWS_ENDPOINT_URL(_EMR_CONTAINERS)."""
+    """boto3 `emr-containers` client. Region: given, else AWS_REGION (the other SDKs' variable, which botocore
+    ignores), else botocore's chain (AWS_DEFAULT_REGION, shared config). Endpoint: given, else boto3's own
+    AWS_ENDPOINT_URL_EMR_CONTAINERS / AWS_ENDPOINT_URL."""
     import boto3
     from botocore.config import Config
 
     kwargs: dict[str, Any] = {"config": Config(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)}
+    region = region or os.environ.get("AWS_REGION", "")
     if region:
         kwargs["region_name"] = region
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     with aws_errors("EMR on EKS client"):
         try:
-            return boto3.client(SERVICE, **kwargs)
+            return boto3.session.Session().client(SERVICE, **kwargs)  # a fresh session: nothing cached between calls
         except ValueError as exc:  # botocore: "Invalid endpoint: ..."
             raise UsageError(f"invalid --endpoint-url: {_one_line(exc)}") from None
 
@@ -150,16 +154,16 @@ def status_line(job: Mapping[str, Any]) -> str:
 
 def wait(client, virtual_cluster_id: str, job_run_id: str, timeout: float = 0, interval: float = 30,
          sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
-    """Poll until the job run is COMPLETED, FAILED or CANCELLED (timeout 0 = no limit); logs each new state."""
+    """Poll until the job run is COMPLETED, FAILED or CANCELLED (timeout 0 = no limit); logs each state on the way."""
     deadline = clock() + timeout if timeout > 0 else None
     seen = ""
     while True:
         job = describe(client, virtual_cluster_id, job_run_id)
+        if job["state"] in TERMINAL:
+            return job
         if job["state"] != seen:
             seen = job["state"]
             log.info("%s", status_line(job))
-        if seen in TERMINAL:
-            return job
         if deadline is not None and clock() >= deadline:
             raise WaitTimeout(f"timed out after {timeout:g} s waiting for job run {job_run_id}, still {seen}")
         sleep(interval if deadline is None else max(0.0, min(interval, deadline - clock())))
@@ -205,7 +209,7 @@ SUBMIT_OPTIONS: tuple[tuple[str, str, type, str, str], ...] = (
     ("--log-stream-prefix", "log_stream_prefix", str, "PREFIX", "CloudWatch log stream prefix (default fruit-pipeline)"),
     ("--retry-max-attempts", "retry_max_attempts", int, "N", "driver attempts (retryPolicyConfiguration, default 1)"),
     ("--client-token", "client_token", str, "TOKEN", "idempotency token (default: hash of the request)"),
-    ("--region", "region", str, "REGION", "AWS region (default: AWS_REGION / shared config)"),
+    ("--region", "region", str, "REGION", "AWS region"),
 )
 
 
@@ -275,18 +279,21 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     cfg = _config(args, {})
-    print(status_line(describe(_client_for(args, cfg), _virtual_cluster(args, cfg), args.job_run_id)))
+    vc = _virtual_cluster(args, cfg)
+    print(status_line(describe(_client_for(args, cfg), vc, args.job_run_id)))
     return 0
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
     cfg = _config(args, {})
-    return _wait_and_report(_client_for(args, cfg), _virtual_cluster(args, cfg), args.job_run_id, args)
+    vc = _virtual_cluster(args, cfg)
+    return _wait_and_report(_client_for(args, cfg), vc, args.job_run_id, args)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     cfg = _config(args, {})
-    print(status_line(cancel(_client_for(args, cfg), _virtual_cluster(args, cfg), args.job_run_id)))
+    vc = _virtual_cluster(args, cfg)
+    print(status_line(cancel(_client_for(args, cfg), vc, args.job_run_id)))
     return 0
 
 
@@ -294,7 +301,7 @@ def _common(p: argparse.ArgumentParser, with_region: bool = True) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML file; its [emr] section supplies defaults for these options")
     p.add_argument("--endpoint-url", metavar="URL", help="EMR on EKS endpoint (default: AWS_ENDPOINT_URL or AWS's)")
     if with_region:
-        p.add_argument("--region", help="AWS region (default: [emr] region, AWS_REGION or the shared config)")
+        p.add_argument("--region", help="AWS region (default: [emr] region, AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config)")
 
 
 def _wait_options(p: argparse.ArgumentParser) -> None:
