@@ -20,6 +20,7 @@ from fruit_pipeline.stages.spark_conf import spark_conf
 from .conftest import ROLE
 
 VC = "3d9jti9ahl2vjq5qbk5ihfojr"
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fruit-pipeline-emr:0.1.0"
 BASE = {
     "input": "s3://bank/fruits-360",
     "output": "s3://features/run-1",
@@ -46,7 +47,7 @@ def classification(request, name):
 
 def test_request_carries_every_setting():
     c = cfg(emr={"release_label": "emr-spark-8.0.0-latest", "job_name": "fruits-nightly",
-                 "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fruit-pipeline-emr:0.1.0",
+                 "image": IMAGE,
                  "driver_cores": 2, "driver_memory": "6g", "executor_cores": 3, "executor_memory": "10g",
                  "executor_instances": 7, "log_uri": "s3://logs/emr", "log_group": "/emr/fruits",
                  "log_stream_prefix": "nightly", "retry_max_attempts": 3, "tags": {"team": "fruits", "env": "prod"}})
@@ -57,12 +58,12 @@ def test_request_carries_every_setting():
     assert request["releaseLabel"] == "emr-spark-8.0.0-latest"
     driver = request["jobDriver"]["sparkSubmitJobDriver"]
     assert driver["entryPoint"] == "local:///opt/fruit-pipeline/run_job.py"
-    assert driver["entryPointArguments"] == ["run", "--input", "s3://bank/fruits-360", "--output", "s3://features/run-1",
-                                             "--profile", "emr"]
+    assert driver["entryPointArguments"] == ["run", "--input", "s3://bank/fruits-360",
+                                             "--output", "s3://features/run-1", "--profile", "emr"]
     assert driver["sparkSubmitParameters"].split() == [
         "--conf", "spark.driver.cores=2", "--conf", "spark.driver.memory=6g", "--conf", "spark.executor.cores=3",
         "--conf", "spark.executor.memory=10g", "--conf", "spark.executor.instances=7",
-        "--conf", "spark.kubernetes.container.image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/fruit-pipeline-emr:0.1.0"]
+        "--conf", f"spark.kubernetes.container.image={IMAGE}"]
     assert request["configurationOverrides"]["monitoringConfiguration"] == {
         "persistentAppUI": "ENABLED",
         "s3MonitoringConfiguration": {"logUri": "s3://logs/emr"},
@@ -172,8 +173,8 @@ def test_venv_archive_for_the_stock_image():
 
 
 def test_persistent_ui_can_be_disabled_and_logs_are_optional():
-    monitoring = build_request(cfg(emr={"persistent_app_ui": False}))["configurationOverrides"]["monitoringConfiguration"]
-    assert monitoring == {"persistentAppUI": "DISABLED"}
+    overrides = build_request(cfg(emr={"persistent_app_ui": False}))["configurationOverrides"]
+    assert overrides["monitoringConfiguration"] == {"persistentAppUI": "DISABLED"}
 
 
 @pytest.mark.parametrize("sections,needle", [
@@ -222,3 +223,13 @@ def test_dry_run_json_is_sorted_and_stable():
     assert json.loads(text) == request
     keys = list(json.loads(text))
     assert keys == sorted(keys) and text.endswith("}\n")
+
+
+def test_every_emr_setting_has_a_submit_flag():
+    from fruit_pipeline.cloud.emr import SUBMIT_OPTIONS
+    from fruit_pipeline.config import EmrConfig
+
+    flagged = {field for _, field, _, _, _ in SUBMIT_OPTIONS} | {"persistent_app_ui", "tags"}  # --no-..., --tag
+    assert {f.name for f in dataclasses.fields(EmrConfig)} == flagged
+    parsed = build_parser().parse_args(["emr", "submit", "--dry-run"])
+    assert all(getattr(parsed, field) is None for field in flagged - {"persistent_app_ui", "tags"})  # unset: TOML wins

@@ -99,7 +99,8 @@ def aws_errors(action: str) -> Iterator[None]:
         raise PipelineError(f"{action}: no AWS credentials found (environment, shared config/SSO, web identity "
                             "or instance role)") from None
     except bx.NoRegionError:
-        raise UsageError(f"{action}: no AWS region: pass --region, set `region` in [emr], AWS_REGION or AWS_DEFAULT_REGION") from None
+        raise UsageError(f"{action}: no AWS region: pass --region, set `region` in [emr], AWS_REGION or "
+                         "AWS_DEFAULT_REGION") from None
     except bx.EndpointConnectionError as exc:
         raise PipelineError(f"{action}: cannot reach the EMR on EKS endpoint {exc.kwargs.get('endpoint_url')}") \
             from None
@@ -198,7 +199,7 @@ SUBMIT_OPTIONS: tuple[tuple[str, str, type, str, str], ...] = (
     ("--entry-point", "entry_point", str, "URI", "URI of run_job.py (default: the one in the image/emr image)"),
     ("--name", "job_name", str, "NAME", "job run name (default fruit-pipeline)"),
     ("--image", "image", str, "IMAGE", "custom image URI (image/emr/Dockerfile); default: the release's image"),
-    ("--venv-archive", "venv_archive", str, "S3_URI", "s3:// tar.gz of a Python venv with the job, for the stock image"),
+    ("--venv-archive", "venv_archive", str, "S3_URI", "s3:// tar.gz of a venv with the job (stock EMR image)"),
     ("--driver-cores", "driver_cores", int, "N", "driver cores (default 1)"),
     ("--driver-memory", "driver_memory", str, "SIZE", "driver memory (default 4g)"),
     ("--executor-cores", "executor_cores", int, "N", "cores per executor (default 4)"),
@@ -206,7 +207,7 @@ SUBMIT_OPTIONS: tuple[tuple[str, str, type, str, str], ...] = (
     ("--executor-instances", "executor_instances", int, "N", "executors (default 2)"),
     ("--log-uri", "log_uri", str, "S3_URI", "s3:// prefix for driver/executor logs"),
     ("--log-group", "log_group", str, "GROUP", "CloudWatch Logs group for driver/executor logs"),
-    ("--log-stream-prefix", "log_stream_prefix", str, "PREFIX", "CloudWatch log stream prefix (default fruit-pipeline)"),
+    ("--log-stream-prefix", "log_stream_prefix", str, "PREFIX", "CloudWatch stream prefix (default fruit-pipeline)"),
     ("--retry-max-attempts", "retry_max_attempts", int, "N", "driver attempts (retryPolicyConfiguration, default 1)"),
     ("--client-token", "client_token", str, "TOKEN", "idempotency token (default: hash of the request)"),
     ("--region", "region", str, "REGION", "AWS region"),
@@ -301,7 +302,8 @@ def _common(p: argparse.ArgumentParser, with_region: bool = True) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML file; its [emr] section supplies defaults for these options")
     p.add_argument("--endpoint-url", metavar="URL", help="EMR on EKS endpoint (default: AWS_ENDPOINT_URL or AWS's)")
     if with_region:
-        p.add_argument("--region", help="AWS region (default: [emr] region, AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config)")
+        p.add_argument("--region", help="AWS region (default: [emr] region, AWS_REGION, AWS_DEFAULT_REGION, "
+                                        "~/.aws/config)")
 
 
 def _wait_options(p: argparse.ArgumentParser) -> None:
@@ -313,7 +315,8 @@ def _wait_options(p: argparse.ArgumentParser) -> None:
 def _follow_parser(actions, name: str, help_text: str, handler) -> argparse.ArgumentParser:
     p = actions.add_parser(name, help=help_text, description=help_text + ".")
     p.add_argument("job_run_id", metavar="JOB_RUN_ID", help="the id `emr submit` printed")
-    p.add_argument("--virtual-cluster-id", metavar="ID", help="EMR virtual cluster id (or `virtual_cluster_id` in [emr])")
+    p.add_argument("--virtual-cluster-id", metavar="ID",
+                   help="EMR virtual cluster id (or `virtual_cluster_id` in [emr])")
     _common(p)
     p.set_defaults(handler=handler)
     return p
