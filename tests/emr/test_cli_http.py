@@ -192,6 +192,7 @@ def test_dry_run_calls_nothing_and_needs_no_aws_setup(tmp_path):
      "emr.virtual_cluster_id is required"),
     (["submit", "--config", str(EXAMPLE_TOML), "--tag", "oops", "--dry-run"], 2, "expected KEY=VALUE, got 'oops'"),
     (["status", "abc"], 2, "the virtual cluster id is required"),
+    (["wait", "abc", "--virtual-cluster-id", "vc1", "--interval", "0"], 2, "--interval must be > 0 seconds, got 0"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
 ])
 def test_usage_errors(tmp_path, args, code, needle, emr_cli):

@@ -254,6 +254,11 @@ def _virtual_cluster(args: argparse.Namespace, cfg) -> str:
     return vc
 
 
+def _check_wait_options(args: argparse.Namespace) -> None:
+    if args.interval <= 0:
+        raise UsageError(f"--interval must be > 0 seconds, got {args.interval:g}")
+
+
 def _wait_and_report(client, vc: str, job_run_id: str, args: argparse.Namespace) -> int:
     job = wait(client, vc, job_run_id, args.timeout, args.interval)
     print(status_line(job))
@@ -264,6 +269,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from .emr_request import build_request, to_json
 
     cfg = _config(args, _submit_overrides(args))
+    if args.wait:
+        _check_wait_options(args)
     request = build_request(cfg)
     check_request(request)
     if args.dry_run:
@@ -288,6 +295,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_wait(args: argparse.Namespace) -> int:
     cfg = _config(args, {})
     vc = _virtual_cluster(args, cfg)
+    _check_wait_options(args)
     return _wait_and_report(_client_for(args, cfg), vc, args.job_run_id, args)
 
 
