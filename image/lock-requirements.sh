@@ -8,4 +8,5 @@ TOOLS=${PIP_TOOLS_VENV:-$ROOT/.cache/pip-tools}
 [ -x "$TOOLS/bin/pip-compile" ] || { python3 -m venv "$TOOLS" && "$TOOLS/bin/pip" install --quiet pip-tools; }
 cd "$ROOT"
 "$TOOLS/bin/pip-compile" --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
-  --allow-unsafe --custom-compile-command image/lock-requirements.sh --output-file image/requirements.lock pyproject.toml
+  --allow-unsafe --custom-compile-command image/lock-requirements.sh \
+  --output-file image/requirements.lock pyproject.toml

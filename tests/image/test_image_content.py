@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.docker
+# The first test to use `pipeline_image` builds the image (from scratch on a clean engine: minutes).
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(2400)]
 
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s+(.*?)\s+-----END CERTIFICATE-----", re.S)

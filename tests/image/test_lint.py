@@ -36,3 +36,11 @@ def test_entrypoint_passes_through_other_commands() -> None:
     out = subprocess.run(["bash", str(ROOT / "image/entrypoint.sh"), "echo", "hello"],
                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
     assert out.stdout.strip() == "hello"
+
+
+def test_shell_scripts_pass_shellcheck() -> None:
+    tool = shutil.which("shellcheck")
+    require(tool is not None, "shellcheck", "make system-deps (apt-get install shellcheck)")
+    scripts = [str(ROOT / "image" / name) for name in ("entrypoint.sh", "build.sh", "lock-requirements.sh")]
+    out = subprocess.run([tool, *scripts], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
