@@ -31,6 +31,7 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
         "rss_growth_largest_vs_smallest": rss_growth(scaling),
         "marginal_cpu_ms_per_image": marginal_cpu_ms(scaling),
         "machine": machine,
+        "machine_was_loaded": loaded(machine),
         "legs": legs,
         "raw_limit_images_per_s": round(legs["raw"]["images_per_s"] * cores, 1),
         "ratio_full_vs_limit": ratio(full["images_per_s"], legs["raw"]["images_per_s"] * cores) if full else None,
@@ -57,6 +58,12 @@ def scaling_table(scaling: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def loaded(machine: dict) -> bool:
+    """True when the 1-minute load average at start or end exceeded the core count (rates understated)."""
+    loads = [l[0] for l in (machine.get("loadavg_start"), machine.get("loadavg_end")) if l]
+    return bool(loads) and max(loads) > (machine.get("nproc") or 1)
+
+
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value}"
 
@@ -80,6 +87,9 @@ def text(record: dict) -> str:
         f"ratio ours / seed-style    = {_fmt(record['ratio_vs_seed'])}   (target >= 5)",
         f"peak RSS (driver JVM + Python driver + workers) = {record['peak_rss_mb']} MB",
     ]
+    if loaded(m):
+        lines.insert(0, "WARNING: load average above the core count during the run: wall-clock rates are understated "
+                        "and noisy (CPU seconds are still comparable); rerun on a quiet machine")
     if "ours_extraction" in legs:
         lines.append(f"ours stage times (s): {legs['ours_extraction'].get('durations_s')}")
     if record.get("scaling"):
@@ -102,7 +112,8 @@ def plot(record: dict, path: pathlib.Path) -> None:
     values = [record["raw_images_per_s_per_core"] * record["cores"], record["seed_images_per_s"],
               record["ours_images_per_s"], record.get("ours_full_images_per_s") or 0,
               record.get("s3a_images_per_s") or 0]
-    left.bar(names, values, color=["#888", "#c44", "#2a7", "#396", "#37a"])
+    bars = left.bar(names, values, color=["#888", "#c44", "#2a7", "#396", "#37a"])
+    left.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=8)
     left.axhline(0.8 * values[0], ls="--", color="k", lw=1, label="0.8 x limit")
     left.set_ylabel("images/s")
     left.set_title(f"{record['images']} images, local[{record['cores']}]")
@@ -111,11 +122,12 @@ def plot(record: dict, path: pathlib.Path) -> None:
     scaling = record.get("scaling") or []
     if scaling:
         xs = [r["images"] for r in scaling]
-        right.plot(xs, [r["images_per_s"] for r in scaling], "o-", color="#2a7", label="images/s")
+        speed = right.plot(xs, [r["images_per_s"] for r in scaling], "o-", color="#2a7", label="images/s")
         right.set_xlabel("images")
         right.set_ylabel("images/s")
         twin = right.twinx()
-        twin.plot(xs, [r["peak_rss_mb"] for r in scaling], "s--", color="#a52", label="peak RSS MB")
+        memory = twin.plot(xs, [r["peak_rss_mb"] for r in scaling], "s--", color="#a52", label="peak RSS MB")
+        right.legend(handles=speed + memory, loc="lower right")
         twin.set_ylabel("peak RSS (MB)")
         twin.set_ylim(bottom=0)
         right.set_ylim(bottom=0)

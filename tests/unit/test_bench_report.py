@@ -68,3 +68,15 @@ def test_tree_sample_keeps_peaks_of_the_sum_and_per_role():
     assert acc.peak_by_role_mb == {"jvm": 500.0, "python_worker": 300.0}
     acc.cpu_s_by_pid = {1: 2.0, 2: 1.5}
     assert acc.as_dict()["cpu_s"] == 3.5
+
+
+def test_a_loaded_machine_is_flagged_in_the_text():
+    record = summary(2000, 2, 500.0, 5.0, 40.0, 1500.0)
+    quiet = {"nproc": 2, "loadavg_start": [0.4, 0.3, 0.2], "loadavg_end": [1.9, 1.0, 0.5]}
+    busy = {**quiet, "loadavg_end": [11.2, 9.0, 8.0]}
+    assert report.loaded(quiet) is False and report.loaded(busy) is True and report.loaded({}) is False
+    record.update(report.extra_fields(_legs(), [], busy, cores=2))
+    assert record["machine_was_loaded"] is True
+    assert report.text(record).startswith("WARNING: load average above the core count")
+    record.update(report.extra_fields(_legs(), [], quiet, cores=2))
+    assert "WARNING" not in report.text(record)
