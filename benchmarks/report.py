@@ -137,3 +137,40 @@ def plot(record: dict, path: pathlib.Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def markdown(record: dict) -> str:
+    """The README table of a result record."""
+    m = record.get("machine", {})
+    rows = [
+        ("raw loop, per core", record["raw_images_per_s_per_core"], ""),
+        (f"raw x {record['cores']} cores (the limit)", round(record["raw_images_per_s_per_core"] * record["cores"], 1), ""),
+        (f"seed-style (first {_fmt(record.get('seed_images_limited_to'))} images)", record["seed_images_per_s"], ""),
+        ("ours, `run --no-reduction` (ratios use this)", record["ours_images_per_s"],
+         f"{_fmt(record['ratio_vs_limit'])} x limit, {_fmt(record['ratio_vs_seed'])} x seed-style"),
+        ("ours, full `run`", _fmt(record.get("ours_full_images_per_s")), f"{_fmt(record.get('ratio_full_vs_limit'))} x limit"),
+        ("ours, input from SeaweedFS `s3a://`", _fmt(record.get("s3a_images_per_s")), ""),
+    ]
+    lines = [f"{record['images']} images, local[{record['cores']}], {m.get('nproc')} x {m.get('cpu_model')}, "
+             f"load {m.get('loadavg_start')} -> {m.get('loadavg_end')}:", "",
+             "| leg | images/s | ratio |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {note} |" for name, value, note in rows]
+    if record.get("scaling"):
+        lines += ["", "| images (`--no-reduction`) | images/s | CPU s (all processes) | peak RSS MB (JVM / Python workers) |",
+                  "|---|---|---|---|"]
+        for r in record["scaling"]:
+            roles = r.get("peak_rss_mb_by_role", {})
+            lines.append(f"| {r['images']} | {r['images_per_s']} | {r.get('cpu_s', 'n/a')} | {r['peak_rss_mb']} "
+                         f"({roles.get('jvm', 0)} / {roles.get('python_worker', 0)}) |")
+        lines += ["", f"Peak RSS, largest / smallest bank: {_fmt(record.get('rss_growth_largest_vs_smallest'))}; "
+                      f"marginal CPU per image: {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
+                      f"(raw loop: {_fmt(record.get('legs', {}).get('raw', {}).get('cpu_ms_per_image'))} ms)."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m benchmarks.report [latest.json]: the README table
+    import json
+    import sys
+
+    source = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/latest.json")
+    print(markdown(json.loads(source.read_text())))

@@ -80,3 +80,14 @@ def test_a_loaded_machine_is_flagged_in_the_text():
     assert report.text(record).startswith("WARNING: load average above the core count")
     record.update(report.extra_fields(_legs(), [], quiet, cores=2))
     assert "WARNING" not in report.text(record)
+
+
+def test_markdown_table_has_every_leg_and_scaling_row():
+    record = summary(20000, 2, 1600.0, 200.0, 2400.0, 1234.5)
+    record.update(report.extra_fields(_legs(), SCALING, {"nproc": 2, "cpu_model": "X"}, cores=2))
+    out = report.markdown(record).splitlines()
+    assert "| raw x 2 cores (the limit) | 3200.0 |  |" in out
+    assert "| ours, `run --no-reduction` (ratios use this) | 2400.0 | 0.75 x limit, 12.0 x seed-style |" in out
+    assert "| ours, input from SeaweedFS `s3a://` | n/a |  |" in out
+    assert "| 5000 | 2000.0 | 20.0 | 1000.0 (700.0 / 200.0) |" in out
+    assert out[-1].startswith("Peak RSS, largest / smallest bank: 1.1; marginal CPU per image: 1.0 ms")
