@@ -8,8 +8,10 @@ OUT ?= out
 SAMPLE_ARGS ?= --classes 5 --per-class 80
 RUN_ARGS ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?= --images 20000 --cores 2 --seed-images 2000 --scaling 5000,20000,50000
+BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --seed-images 300 --scaling 1000,2000
 
-.PHONY: help venv dev sample run test test-unit system-deps helm bench image manifests cluster-test clean
+.PHONY: help venv dev sample run test test-unit system-deps helm bench bench-quick image manifests cluster-test clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -58,6 +60,12 @@ test: $(VENV)/.test-deps system-deps jars helm ## install everything and run the
 
 test-unit: $(VENV)/.test-deps ## pure-Python tests only (no Spark, no services)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: $(VENV)/.test-deps jars ## benchmark: raw loop vs seed-style vs ours (disk + SeaweedFS), 20k images + scaling -> benchmarks/results/
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.test-deps jars ## the same benchmark on 2k images (a few minutes; results not representative)
+	$(BIN)/python -m benchmarks.run $(BENCH_QUICK_ARGS) --results .cache/bench/results-quick
 
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf data out .pytest_cache

@@ -1,0 +1,126 @@
+"""Peak memory and CPU of a process tree (driver JVM + Python workers), sampled from /proc."""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process, from /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE / 2**20
+    except OSError:
+        return 0.0
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def role(cmdline: str) -> str:
+    """Which part of a Spark run a process is: jvm, python_worker or driver_python."""
+    if "/java " in cmdline or cmdline.startswith("java "):
+        return "jvm"
+    if "pyspark.daemon" in cmdline or "pyspark.worker" in cmdline or "pyspark/daemon" in cmdline:
+        return "python_worker"
+    return "driver_python"
+
+
+def descendants(root: int) -> list[int]:
+    """root and every process below it (one scan of /proc)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _stat(int(name))
+            if st:
+                children.setdefault(st[0], []).append(int(name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+@dataclass
+class TreeSample:
+    """Peaks over a run: whole tree, and per role (sum of that role's processes at one instant)."""
+
+    peak_total_mb: float = 0.0
+    peak_by_role_mb: dict[str, float] = field(default_factory=dict)
+    cpu_s_by_pid: dict[int, float] = field(default_factory=dict)
+    role_by_pid: dict[int, str] = field(default_factory=dict)
+    samples: int = 0
+
+    def add(self, rss_by_pid: dict[int, float]) -> None:
+        self.samples += 1
+        self.peak_total_mb = max(self.peak_total_mb, sum(rss_by_pid.values()))
+        per_role: dict[str, float] = {}
+        for pid, mb in rss_by_pid.items():
+            per_role[self.role_by_pid[pid]] = per_role.get(self.role_by_pid[pid], 0.0) + mb
+        for name, mb in per_role.items():
+            self.peak_by_role_mb[name] = max(self.peak_by_role_mb.get(name, 0.0), mb)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu_s_by_pid.values())
+
+    def as_dict(self) -> dict:
+        return {"peak_rss_mb": round(self.peak_total_mb, 1),
+                "peak_rss_mb_by_role": {k: round(v, 1) for k, v in sorted(self.peak_by_role_mb.items())},
+                "cpu_s": round(self.cpu_s, 2), "rss_samples": self.samples}
+
+
+def sample_once(root: int, acc: TreeSample) -> None:
+    rss: dict[int, float] = {}
+    for pid in descendants(root):
+        st = _stat(pid)
+        if st is None:
+            continue
+        acc.role_by_pid[pid] = role(_cmdline(pid))  # re-read: spark-submit (bash) execs the JVM in place
+        acc.cpu_s_by_pid[pid] = st[1]
+        rss[pid] = _rss_mb(pid)
+    if rss:
+        acc.add(rss)
+
+
+def run_sampled(cmd: list[str], interval: float = 0.2, **popen) -> tuple[subprocess.CompletedProcess, TreeSample, float]:
+    """Run `cmd`, sampling its process tree every `interval` s; returns (result, samples, wall seconds)."""
+    acc = TreeSample()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            sample_once(proc.pid, acc)
+            stop.wait(interval)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    stop.set()
+    watcher.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), acc, wall

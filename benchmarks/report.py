@@ -1,0 +1,176 @@
+"""Turn the legs of a benchmark run into latest.json fields, a text table and a PNG (pure except `plot`)."""
+from __future__ import annotations
+
+import pathlib
+
+from benchmarks.results import ratio
+
+RATIO_BASIS = ("ours = `fruit-pipeline run --no-reduction` (list + decode + ORB + colour + Parquet write + counts), "
+               "images/s from its manifest (SparkSession already up); limit = raw single-process images/s x cores")
+
+
+def rss_growth(scaling: list[dict]) -> float | None:
+    """Peak RSS of the largest bank / of the smallest (1.0 = flat memory); None with < 2 sizes."""
+    if len(scaling) < 2:
+        return None
+    rows = sorted(scaling, key=lambda r: r["images"])
+    return ratio(rows[-1]["peak_rss_mb"], rows[0]["peak_rss_mb"])
+
+
+def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> dict:
+    """Everything beyond the required keys: every leg, the full-run and S3 figures, scaling, machine."""
+    full = legs.get("ours_full", {})
+    s3 = legs.get("ours_s3a_extraction", {})
+    out = {
+        "ratio_basis": RATIO_BASIS,
+        "seed_images_limited_to": legs["seed_style"].get("limited_to"),
+        "ours_full_images_per_s": full.get("images_per_s"),
+        "ratio_full_vs_seed": ratio(full["images_per_s"], legs["seed_style"]["images_per_s"]) if full else None,
+        "s3a_images_per_s": s3.get("images_per_s"),
+        "scaling": scaling,
+        "rss_growth_largest_vs_smallest": rss_growth(scaling),
+        "marginal_cpu_ms_per_image": marginal_cpu_ms(scaling),
+        "machine": machine,
+        "machine_was_loaded": loaded(machine),
+        "legs": legs,
+        "raw_limit_images_per_s": round(legs["raw"]["images_per_s"] * cores, 1),
+        "ratio_full_vs_limit": ratio(full["images_per_s"], legs["raw"]["images_per_s"] * cores) if full else None,
+    }
+    return out
+
+
+def marginal_cpu_ms(scaling: list[dict]) -> float | None:
+    """CPU ms per extra image between the smallest and largest bank (fixed start-up costs cancel out)."""
+    rows = sorted((r for r in scaling if "cpu_s" in r), key=lambda r: r["images"])
+    if len(rows) < 2 or rows[-1]["images"] == rows[0]["images"]:
+        return None
+    return round(1000 * (rows[-1]["cpu_s"] - rows[0]["cpu_s"]) / (rows[-1]["images"] - rows[0]["images"]), 2)
+
+
+def scaling_table(scaling: list[dict]) -> str:
+    lines = [f"{'images':>8} {'images/s':>9} {'CPU s':>8} {'peak RSS MB':>12} {'JVM MB':>8} {'py workers MB':>14} "
+             f"{'driver py MB':>13}"]
+    for r in scaling:
+        roles = r.get("peak_rss_mb_by_role", {})
+        lines.append(f"{r['images']:>8} {r['images_per_s']:>9.1f} {r.get('cpu_s', 0):>8.1f} {r['peak_rss_mb']:>12.1f} "
+                     f"{roles.get('jvm', 0):>8.1f} {roles.get('python_worker', 0):>14.1f} "
+                     f"{roles.get('driver_python', 0):>13.1f}")
+    return "\n".join(lines)
+
+
+def loaded(machine: dict) -> bool:
+    """True when the 1-minute load average at start or end exceeded the core count (rates understated)."""
+    loads = [l[0] for l in (machine.get("loadavg_start"), machine.get("loadavg_end")) if l]
+    return bool(loads) and max(loads) > (machine.get("nproc") or 1)
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value}"
+
+
+def text(record: dict) -> str:
+    """The console summary of a run."""
+    m = record.get("machine", {})
+    legs = record.get("legs", {})
+    lines = [
+        f"machine: {m.get('nproc')} x {m.get('cpu_model')}, {m.get('memory_gb')} GB, "
+        f"load {m.get('loadavg_start')} -> {m.get('loadavg_end')}",
+        f"bank: {record['images']} images, local[{record['cores']}]",
+        f"raw loop          {record['raw_images_per_s_per_core']:>9.1f} images/s per core "
+        f"(limit x {record['cores']} = {record['raw_images_per_s_per_core'] * record['cores']:.1f})",
+        f"seed-style        {record['seed_images_per_s']:>9.1f} images/s (first {_fmt(record.get('seed_images_limited_to'))} "
+        f"images only)",
+        f"ours extraction   {record['ours_images_per_s']:>9.1f} images/s (--no-reduction; the ratios use this)",
+        f"ours full run     {_fmt(record.get('ours_full_images_per_s')):>9} images/s (reduction + evaluation + report)",
+        f"ours from S3      {_fmt(record.get('s3a_images_per_s')):>9} images/s (s3a:// SeaweedFS input, --no-reduction)",
+        f"ratio ours / (raw x cores) = {_fmt(record['ratio_vs_limit'])}   (target >= 0.8)",
+        f"ratio ours / seed-style    = {_fmt(record['ratio_vs_seed'])}   (target >= 5)",
+        f"peak RSS (driver JVM + Python driver + workers) = {record['peak_rss_mb']} MB",
+    ]
+    if loaded(m):
+        lines.insert(0, "WARNING: load average above the core count during the run: wall-clock rates are understated "
+                        "and noisy (CPU seconds are still comparable); rerun on a quiet machine")
+    if "ours_extraction" in legs:
+        lines.append(f"ours stage times (s): {legs['ours_extraction'].get('durations_s')}")
+    if record.get("scaling"):
+        lines += ["scaling (ours, --no-reduction):", scaling_table(record["scaling"]),
+                  f"peak RSS largest / smallest bank = {_fmt(record.get('rss_growth_largest_vs_smallest'))} (1.0 = flat)",
+                  f"marginal CPU per image (all processes) = {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
+                  f"(raw loop: {_fmt(legs.get('raw', {}).get('cpu_ms_per_image'))} ms)"]
+    return "\n".join(lines)
+
+
+def plot(record: dict, path: pathlib.Path) -> None:
+    """Throughput per leg (with the raw x cores limit) and the scaling table, as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    names = ["raw x cores", "seed-style", "ours extraction", "ours full", "ours S3"]
+    values = [record["raw_images_per_s_per_core"] * record["cores"], record["seed_images_per_s"],
+              record["ours_images_per_s"], record.get("ours_full_images_per_s") or 0,
+              record.get("s3a_images_per_s") or 0]
+    bars = left.bar(names, values, color=["#888", "#c44", "#2a7", "#396", "#37a"])
+    left.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=8)
+    left.axhline(0.8 * values[0], ls="--", color="k", lw=1, label="0.8 x limit")
+    left.set_ylabel("images/s")
+    left.set_title(f"{record['images']} images, local[{record['cores']}]")
+    left.tick_params(axis="x", labelrotation=20)
+    left.legend()
+    scaling = record.get("scaling") or []
+    if scaling:
+        xs = [r["images"] for r in scaling]
+        speed = right.plot(xs, [r["images_per_s"] for r in scaling], "o-", color="#2a7", label="images/s")
+        right.set_xlabel("images")
+        right.set_ylabel("images/s")
+        twin = right.twinx()
+        memory = twin.plot(xs, [r["peak_rss_mb"] for r in scaling], "s--", color="#a52", label="peak RSS MB")
+        right.legend(handles=speed + memory, loc="lower right")
+        twin.set_ylabel("peak RSS (MB)")
+        twin.set_ylim(bottom=0)
+        right.set_ylim(bottom=0)
+        right.set_title("scaling (ours, --no-reduction)")
+    m = record.get("machine", {})
+    fig.suptitle(f"{m.get('nproc')} x {m.get('cpu_model')}, load {m.get('loadavg_start')}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def markdown(record: dict) -> str:
+    """The README table of a result record."""
+    m = record.get("machine", {})
+    rows = [
+        ("raw loop, per core", record["raw_images_per_s_per_core"], ""),
+        (f"raw x {record['cores']} cores (the limit)", round(record["raw_images_per_s_per_core"] * record["cores"], 1), ""),
+        (f"seed-style (first {_fmt(record.get('seed_images_limited_to'))} images)", record["seed_images_per_s"], ""),
+        ("ours, `run --no-reduction` (ratios use this)", record["ours_images_per_s"],
+         f"{_fmt(record['ratio_vs_limit'])} x limit, {_fmt(record['ratio_vs_seed'])} x seed-style"),
+        ("ours, full `run`", _fmt(record.get("ours_full_images_per_s")), f"{_fmt(record.get('ratio_full_vs_limit'))} x limit"),
+        ("ours, input from SeaweedFS `s3a://`", _fmt(record.get("s3a_images_per_s")), ""),
+    ]
+    lines = [f"{record['images']} images, local[{record['cores']}], {m.get('nproc')} x {m.get('cpu_model')}, "
+             f"load {m.get('loadavg_start')} -> {m.get('loadavg_end')}:", "",
+             "| leg | images/s | ratio |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {note} |" for name, value, note in rows]
+    if record.get("scaling"):
+        lines += ["", "| images (`--no-reduction`) | images/s | CPU s (all processes) | peak RSS MB (JVM / Python workers) |",
+                  "|---|---|---|---|"]
+        for r in record["scaling"]:
+            roles = r.get("peak_rss_mb_by_role", {})
+            lines.append(f"| {r['images']} | {r['images_per_s']} | {r.get('cpu_s', 'n/a')} | {r['peak_rss_mb']} "
+                         f"({roles.get('jvm', 0)} / {roles.get('python_worker', 0)}) |")
+        lines += ["", f"Peak RSS, largest / smallest bank: {_fmt(record.get('rss_growth_largest_vs_smallest'))}; "
+                      f"marginal CPU per image: {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
+                      f"(raw loop: {_fmt(record.get('legs', {}).get('raw', {}).get('cpu_ms_per_image'))} ms)."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m benchmarks.report [latest.json]: the README table
+    import json
+    import sys
+
+    source = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/latest.json")
+    print(markdown(json.loads(source.read_text())))

@@ -1,0 +1,93 @@
+"""Pure pieces of the benchmark report: extra fields, memory growth, text tables, /proc parsing."""
+from benchmarks import report
+from benchmarks.proctree import TreeSample, role
+from benchmarks.results import missing_keys, summary
+
+
+def _legs(full: float | None = 900.0) -> dict:
+    legs = {"raw": {"images_per_s": 1600.0}, "seed_style": {"images_per_s": 200.0, "limited_to": 2000},
+            "ours_extraction": {"images_per_s": 2400.0, "durations_s": {"extract": 8.0}}}
+    if full is not None:
+        legs["ours_full"] = {"images_per_s": full}
+    return legs
+
+
+SCALING = [{"images": 5000, "images_per_s": 2000.0, "cpu_s": 20.0, "peak_rss_mb": 1000.0,
+            "peak_rss_mb_by_role": {"jvm": 700.0, "python_worker": 200.0, "driver_python": 100.0}},
+           {"images": 50000, "images_per_s": 2500.0, "cpu_s": 65.0, "peak_rss_mb": 1100.0, "peak_rss_mb_by_role": {}}]
+
+
+def test_extra_fields_give_limit_full_ratios_and_memory_growth():
+    extra = report.extra_fields(_legs(), SCALING, {"nproc": 2}, cores=2)
+    assert extra["raw_limit_images_per_s"] == 3200.0
+    assert extra["ratio_full_vs_limit"] == round(900 / 3200, 3)
+    assert extra["ratio_full_vs_seed"] == 4.5
+    assert extra["seed_images_limited_to"] == 2000
+    assert extra["rss_growth_largest_vs_smallest"] == 1.1
+    assert extra["marginal_cpu_ms_per_image"] == 1.0  # (65 - 20) s / 45000 images
+    assert extra["s3a_images_per_s"] is None
+
+
+def test_without_full_run_or_scaling_the_fields_are_none():
+    extra = report.extra_fields(_legs(full=None), [], {}, cores=2)
+    assert extra["ours_full_images_per_s"] is None and extra["ratio_full_vs_limit"] is None
+    assert extra["rss_growth_largest_vs_smallest"] is None
+
+
+def test_rss_growth_uses_smallest_and_largest_bank_whatever_the_order():
+    assert report.rss_growth(list(reversed(SCALING))) == 1.1
+    assert report.rss_growth(SCALING[:1]) is None
+    assert report.marginal_cpu_ms(SCALING[:1]) is None
+
+
+def test_text_names_ratios_targets_and_scaling_rows():
+    record = summary(20000, 2, 1600.0, 200.0, 2400.0, 1234.5)
+    record.update(report.extra_fields(_legs(), SCALING, {"nproc": 2, "cpu_model": "X"}, cores=2))
+    assert missing_keys(record) == []
+    out = report.text(record)
+    assert "ratio ours / (raw x cores) = 0.75" in out
+    assert "ratio ours / seed-style    = 12.0" in out
+    assert "first 2000 images only" in out
+    lines = report.scaling_table(SCALING).splitlines()
+    assert len(lines) == 3
+    assert lines[1].split() == ["5000", "2000.0", "20.0", "1000.0", "700.0", "200.0", "100.0"]
+    assert lines[2].split() == ["50000", "2500.0", "65.0", "1100.0", "0.0", "0.0", "0.0"]
+
+
+def test_roles_of_a_spark_process_tree():
+    assert role("/usr/lib/jvm/java-17-openjdk-amd64/bin/java -cp x org.apache.spark.deploy.SparkSubmit") == "jvm"
+    assert role("/venv/bin/python -m pyspark.daemon pyspark.worker") == "python_worker"
+    assert role("/venv/bin/python -m fruit_pipeline run") == "driver_python"
+
+
+def test_tree_sample_keeps_peaks_of_the_sum_and_per_role():
+    acc = TreeSample(role_by_pid={1: "jvm", 2: "python_worker", 3: "python_worker"})
+    acc.add({1: 500.0, 2: 100.0})
+    acc.add({1: 400.0, 2: 150.0, 3: 150.0})
+    assert acc.peak_total_mb == 700.0
+    assert acc.peak_by_role_mb == {"jvm": 500.0, "python_worker": 300.0}
+    acc.cpu_s_by_pid = {1: 2.0, 2: 1.5}
+    assert acc.as_dict()["cpu_s"] == 3.5
+
+
+def test_a_loaded_machine_is_flagged_in_the_text():
+    record = summary(2000, 2, 500.0, 5.0, 40.0, 1500.0)
+    quiet = {"nproc": 2, "loadavg_start": [0.4, 0.3, 0.2], "loadavg_end": [1.9, 1.0, 0.5]}
+    busy = {**quiet, "loadavg_end": [11.2, 9.0, 8.0]}
+    assert report.loaded(quiet) is False and report.loaded(busy) is True and report.loaded({}) is False
+    record.update(report.extra_fields(_legs(), [], busy, cores=2))
+    assert record["machine_was_loaded"] is True
+    assert report.text(record).startswith("WARNING: load average above the core count")
+    record.update(report.extra_fields(_legs(), [], quiet, cores=2))
+    assert "WARNING" not in report.text(record)
+
+
+def test_markdown_table_has_every_leg_and_scaling_row():
+    record = summary(20000, 2, 1600.0, 200.0, 2400.0, 1234.5)
+    record.update(report.extra_fields(_legs(), SCALING, {"nproc": 2, "cpu_model": "X"}, cores=2))
+    out = report.markdown(record).splitlines()
+    assert "| raw x 2 cores (the limit) | 3200.0 |  |" in out
+    assert "| ours, `run --no-reduction` (ratios use this) | 2400.0 | 0.75 x limit, 12.0 x seed-style |" in out
+    assert "| ours, input from SeaweedFS `s3a://` | n/a |  |" in out
+    assert "| 5000 | 2000.0 | 20.0 | 1000.0 (700.0 / 200.0) |" in out
+    assert out[-1].startswith("Peak RSS, largest / smallest bank: 1.1; marginal CPU per image: 1.0 ms")
