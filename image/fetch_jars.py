@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Download the jars listed in image/jars.lock from Maven Central into DIR, verifying sha256; cached files are reused."""
+"""Download the jars listed in image/jars.lock from Maven Central into DIR, verifying sha256; cached files are reused.
+
+Runs before the project is installed (`make jars`, the image's jars build stage), so the lock parser
+(job/fruit_pipeline/jars_lock.py, stdlib only) is loaded by path. SSL_CERT_FILE may name extra CA certificates.
+"""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import ssl
 import sys
@@ -10,19 +15,17 @@ import urllib.request
 from pathlib import Path
 
 REPO = os.environ.get("MAVEN_REPO", "https://repo1.maven.org/maven2")
-LOCK = Path(__file__).with_name("jars.lock")
+HERE = Path(__file__).resolve().parent
+LOCK = HERE / "jars.lock"
+PARSER = HERE.parent / "job" / "fruit_pipeline" / "jars_lock.py"
 
 
-def entries(lock: Path) -> list[tuple[str, str, str, str]]:
-    """(group, artifact, version, sha256) per non-comment line."""
-    rows = []
-    for line in lock.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            coord, digest = line.split()
-            group, artifact, version = coord.split(":")
-            rows.append((group, artifact, version, digest.lower()))
-    return rows
+def _jars_lock():
+    spec = importlib.util.spec_from_file_location("jars_lock", PARSER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
 
 
 def sha256(path: Path) -> str:
@@ -33,21 +36,21 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(group: str, artifact: str, version: str, digest: str, dest: Path) -> Path:
-    """Return DEST/artifact-version.jar, downloading it only if missing or wrong."""
-    target = dest / f"{artifact}-{version}.jar"
-    if target.exists() and sha256(target) == digest:
+def fetch(jar, dest: Path) -> Path:
+    """Return DEST/<artifact>-<version>.jar, downloading it only if missing or wrong."""
+    target = dest / jar.file_name
+    if target.exists() and sha256(target) == jar.sha256:
         return target
-    url = f"{REPO}/{group.replace('.', '/')}/{artifact}/{version}/{target.name}"
+    url = f"{REPO}/{jar.maven_path}"
     part = target.with_suffix(".jar.part")
     ctx = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
     with urllib.request.urlopen(url, context=ctx, timeout=120) as resp, part.open("wb") as out:
         while block := resp.read(1 << 20):
             out.write(block)
     got = sha256(part)
-    if got != digest:
+    if got != jar.sha256:
         part.unlink()
-        raise SystemExit(f"checksum mismatch for {url}: expected {digest}, got {got}")
+        raise SystemExit(f"checksum mismatch for {url}: expected {jar.sha256}, got {got}")
     part.replace(target)
     return target
 
@@ -58,8 +61,8 @@ def main(argv: list[str]) -> int:
         return 2
     dest = Path(argv[0])
     dest.mkdir(parents=True, exist_ok=True)
-    for row in entries(LOCK):
-        print(fetch(*row, dest))
+    for jar in _jars_lock().read_lock(LOCK):
+        print(fetch(jar, dest))
     return 0
 
 

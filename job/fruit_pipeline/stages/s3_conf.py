@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..config import PipelineConfig
+from ..jars_lock import read_lock
 from .spark_conf import EXTENSIONS
 
 JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"
@@ -23,15 +24,9 @@ def endpoint(cfg: PipelineConfig, env: Mapping[str, str]) -> str:
 
 def locked_jars(lock: Path = LOCK, jars_dir: Path = JARS_DIR) -> list[Path]:
     """Paths of the jars named in the lock file, inside `jars_dir`; none outside a checkout (the image bakes them in)."""
-    names: list[Path] = []
     if not lock.is_file():
-        return names
-    for line in lock.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            _, artifact, version = line.split()[0].split(":")
-            names.append(jars_dir / f"{artifact}-{version}.jar")
-    return names
+        return []
+    return [jars_dir / jar.file_name for jar in read_lock(lock)]
 
 
 def committer_conf(name: str, output: str) -> dict[str, str]:
