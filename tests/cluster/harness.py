@@ -7,11 +7,13 @@ master's and workers' JSON pages, the driver's REST API (/api/v1) and S3 (boto3)
 from __future__ import annotations
 
 import io
+import os
 import json
 import secrets
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -182,6 +184,29 @@ class SparkCluster:
         """SIGKILL the container, like a reclaimed spot node (no graceful decommission)."""
         self.engine.run("kill", name)
 
+    def kill_worker_mid_task(self, run: "DriverRun", attempts: int = 30, settle: float = 1.5) -> tuple[str, str]:
+        """Kill a worker while its executor holds a running task, so that task is lost and must be retried.
+
+        The worker is frozen first (`docker pause`); if after `settle` seconds the driver still counts a running task
+        on its executor, that task cannot finish any more and `docker kill` (SIGKILL) follows; otherwise it is thawed
+        and another moment is tried. Returns (worker container, executor id)."""
+        app = run.application_id()
+        for _ in range(attempts):
+            for executor in run.busy_executors():
+                worker = self.worker_hosting(executor, app)
+                if worker is None:
+                    continue
+                self.engine.run("pause", worker)
+                time.sleep(settle)
+                if executor in run.busy_executors():
+                    self.kill(worker)
+                    return worker, executor
+                self.engine.run("unpause", worker)
+            if run.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError("found no moment when an executor held a running task")
+
     def worker_hosting(self, executor_id: str, app_id: str) -> str | None:
         """Name of the worker container whose JSON page lists this application's executor."""
         for node in self.workers.values():
@@ -343,8 +368,6 @@ def read_manifest(client, bucket: str, key: str) -> dict[str, Any] | None:
 
 def prometheus_values(url: str, expr: str, at: float) -> dict[str, float]:
     """Instant query at time `at`: {executor_id or job label: value}."""
-    import urllib.parse
-
     try:
         body = http_get(f"{url}/api/v1/query?" + urllib.parse.urlencode({"query": expr, "time": f"{at:.3f}"}))
     except urllib.error.URLError as exc:

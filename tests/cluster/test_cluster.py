@@ -33,9 +33,10 @@ def test_clean_distributed_run_matches_local_run(clean_run: RunOutput, local_ref
     # Both executors did work, as Prometheus scraped it from the driver's executors endpoint during the run.
     app = clean_run.manifest["spark"]["application_id"]
     window = int(clean_run.ended - clean_run.started) + 5
+    selector = f'application_id="{app}",executor_id!="driver"'
     scraped = prometheus_values(cluster_prometheus.url,
-                                f'max_over_time(metrics_executor_completedTasks_total{{application_id="{app}",executor_id!="driver"}}'
-                                f'[{window}s])', at=clean_run.ended)
+                                f"max_over_time(metrics_executor_completedTasks_total{{{selector}}}[{window}s])",
+                                at=clean_run.ended)
     assert len(scraped) == 2 and all(v > 0 for v in scraped.values()), scraped
     driver_up = prometheus_values(cluster_prometheus.url, f'max_over_time(up{{job="spark_driver"}}[{window}s])',
                                   at=clean_run.ended)
@@ -51,11 +52,7 @@ def test_worker_killed_mid_run_changes_nothing(spark_cluster, s3_server, s3_bank
     run = spark_cluster.submit(*job_args(f"s3a://{BUCKET}/worker-lost"))
     alive = lambda: run.proc.poll() is None  # noqa: E731
     wait_for(lambda: run.completed_tasks() >= target, RUN_TIMEOUT, f"{target} completed tasks", alive)
-    # Kill the worker of an executor that is running a task now, so that task is lost and must be retried.
-    victim = wait_for(run.busy_executors, 120, "an executor running a task", alive)[0]
-    worker = spark_cluster.worker_hosting(victim, run.application_id())
-    assert worker, f"no worker lists executor {victim}"
-    spark_cluster.kill(worker)
+    worker, victim = spark_cluster.kill_worker_mid_task(run)
     print(f"\nkilled {worker} (executor {victim}) after {run.completed_tasks()} of "
           f"~{clean_run.manifest['spark_status']['completed_tasks']} tasks", flush=True)
     got = finished_run(run, s3_server, "worker-lost", started)
