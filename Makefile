@@ -47,6 +47,9 @@ helm: ## helm CLI (go install) -> .cache/bin/helm
 manifests: helm ## render k8s/kind and k8s/eks manifests from the chart (committed; a test checks drift)
 	bash k8s/render-manifests.sh
 
+image: ## build the container image fruit-pipeline:dev (IMAGE_TAG=..., BASE_IMAGE=...; see README "Container image")
+	bash image/build.sh
+
 jars: ## hadoop-aws + AWS SDK jars (image/jars.lock, sha256-checked) -> .cache/jars
 	python3 image/fetch_jars.py .cache/jars
 

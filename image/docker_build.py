@@ -196,24 +196,25 @@ def build_command(engine: DockerEngine, tag: str, base: str, ca_bundle: Path | N
 
 
 def build(engine: DockerEngine, tag: str = DEFAULT_TAG, base: str = DEFAULT_BASE,
-          ca_bundle: Path | None = HOST_CA, log: Path | None = None, context: Path = ROOT,
+          ca_bundle: Path | None = HOST_CA, log: Path = ROOT / ".cache" / "image-build.log", context: Path = ROOT,
           extra: tuple[str, ...] = (), timeout: float = 1800) -> float:
-    """Build the image; returns the build time in seconds. The full log goes to `log` (or the error message)."""
+    """Build the image, streaming BuildKit's plain progress to `log`; returns the build time in seconds."""
     cmd = build_command(engine, tag, base, ca_bundle, context, extra)
+    log.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    done = subprocess.run(cmd, env={**engine.env, "DOCKER_BUILDKIT": "1"}, capture_output=True, text=True,
-                          timeout=timeout)
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(done.stdout + done.stderr)
+    with log.open("w") as out:
+        done = subprocess.run(cmd, env={**engine.env, "DOCKER_BUILDKIT": "1"}, stdout=out, stderr=subprocess.STDOUT,
+                              timeout=timeout)
     if done.returncode != 0:
-        where = f"; full log: {log}" if log else ""
-        raise EngineError(f"docker build failed: {_failure_line(done.stdout + done.stderr)}{where}")
+        raise EngineError(f"docker build failed: {_failure_line(log.read_text())}; full log: {log}")
     return time.monotonic() - start
 
 
 def _failure_line(text: str) -> str:
-    """BuildKit's `ERROR:`/`error:` line is the reason; otherwise the last line."""
+    """BuildKit's `failed to solve`, `ERROR:` or `error:` line is the reason; otherwise the last line."""
+    for line in reversed(text.splitlines()):
+        if "failed to solve" in line:
+            return line.strip()
     for line in reversed(text.splitlines()):
         if "ERROR" in line or line.lower().startswith("error"):
             return line.strip()
@@ -240,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"started a private dockerd; use it with: export DOCKER_HOST={engine.env['DOCKER_HOST']}")
         print(f"base image {args.base}: {ensure_base(engine, args.base, Path(args.state) / 'debootstrap.log')}")
         log = ROOT / ".cache" / "image-build.log"
+        print(f"building {args.tag} (progress: {log})", flush=True)
         seconds = build(engine, args.tag, args.base, Path(args.ca_bundle) if args.ca_bundle else None, log=log)
     except (EngineError, subprocess.TimeoutExpired) as exc:
         print(f"image build failed: {exc}", file=sys.stderr)
