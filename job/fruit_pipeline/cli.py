@@ -189,6 +189,10 @@ from .cloud.s3_upload import register as _register_upload  # noqa: E402  (`uploa
 
 EXTENSIONS.append(_register_upload)
 
+from .cloud.emr import register as _register_emr  # noqa: E402  (`emr submit|status|wait|cancel`)
+
+EXTENSIONS.append(_register_emr)
+
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO

@@ -101,6 +101,32 @@ class SparkConfig:
 
 
 @dataclass(frozen=True)
+class EmrConfig:
+    """EMR on EKS job runs (`fruit-pipeline emr submit`); the job itself never reads these."""
+
+    virtual_cluster_id: str = ""
+    execution_role_arn: str = ""
+    release_label: str = "emr-spark-8.0.0-latest"
+    entry_point: str = "local:///opt/fruit-pipeline/run_job.py"
+    job_name: str = "fruit-pipeline"
+    image: str = ""
+    venv_archive: str = ""
+    driver_cores: int = 1
+    driver_memory: str = "4g"
+    executor_cores: int = 4
+    executor_memory: str = "8g"
+    executor_instances: int = 2
+    log_uri: str = ""
+    log_group: str = ""
+    log_stream_prefix: str = "fruit-pipeline"
+    persistent_app_ui: bool = True
+    retry_max_attempts: int = 1
+    tags: Mapping[str, str] = field(default_factory=dict)
+    client_token: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     input: str = ""
     output: str = ""
@@ -110,6 +136,7 @@ class PipelineConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     s3: S3Config = field(default_factory=S3Config)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    emr: EmrConfig = field(default_factory=EmrConfig)
 
 
 PROFILES = ("local", "kubernetes", "emr")
