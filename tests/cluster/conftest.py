@@ -94,6 +94,7 @@ def spark_cluster(docker_engine, pipeline_image: str, s3_server, tmp_path_factor
         yield cluster
     finally:
         cluster.save_logs()
+        print(f"\ncluster logs: {workdir}", flush=True)
         left = cluster.teardown()
         assert not left, f"containers left after the cluster test: {left}"
 

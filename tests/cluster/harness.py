@@ -184,24 +184,31 @@ class SparkCluster:
         """SIGKILL the container, like a reclaimed spot node (no graceful decommission)."""
         self.engine.run("kill", name)
 
+    def _signal_executor_jvm(self, worker: str, signal: str) -> None:
+        """Send SIGSTOP/SIGCONT to the executor JVM inside the worker container (found by its main class)."""
+        script = ('for p in /proc/[0-9]*; do case "$(readlink "$p/exe")" in */java) ;; *) continue ;; esac; '
+                  'tr "\\0" " " <"$p/cmdline" | grep -q CoarseGrainedExecutorBackend '
+                  f'&& kill -{signal} "${{p#/proc/}}"; done; true')
+        self.engine.run("exec", worker, "bash", "-c", script, timeout=60)
+
     def kill_worker_mid_task(self, run: "DriverRun", attempts: int = 30, settle: float = 1.5) -> tuple[str, str]:
         """Kill a worker while its executor holds a running task, so that task is lost and must be retried.
 
-        The worker is frozen first (`docker pause`); if after `settle` seconds the driver still counts a running task
-        on its executor, that task cannot finish any more and `docker kill` (SIGKILL) follows; otherwise it is thawed
-        and another moment is tried. Returns (worker container, executor id)."""
+        The executor JVM is stopped first (SIGSTOP); if after `settle` seconds the driver still counts a running task
+        on it, that task cannot finish any more and `docker kill` (SIGKILL to the whole container) follows;
+        otherwise the JVM is continued and another moment is tried. Returns (worker container, executor id)."""
         app = run.application_id()
         for _ in range(attempts):
             for executor in run.busy_executors():
                 worker = self.worker_hosting(executor, app)
                 if worker is None:
                     continue
-                self.engine.run("pause", worker)
+                self._signal_executor_jvm(worker, "STOP")
                 time.sleep(settle)
                 if executor in run.busy_executors():
                     self.kill(worker)
                     return worker, executor
-                self.engine.run("unpause", worker)
+                self._signal_executor_jvm(worker, "CONT")
             if run.proc.poll() is not None:
                 break
             time.sleep(0.2)
@@ -237,10 +244,12 @@ class SparkCluster:
         return out.stdout.split()
 
     def save_logs(self) -> None:
-        for name in [self.master.name if self.master else "", *(w.name for w in self.workers.values())]:
-            if name:
-                logs = self.engine.run("logs", name, check=False)
-                (self.workdir / f"{name}.log").write_text(logs.stdout + logs.stderr)
+        """Keep every container's log (master, workers, drivers) in the work directory."""
+        names = self.engine.run("ps", "-a", "--filter", f"label={CLUSTER_LABEL}={self.suffix}",
+                                "--format", "{{.Names}}", check=False).stdout.split()
+        for name in names:
+            logs = self.engine.run("logs", name, check=False)
+            (self.workdir / f"{name}.container.log").write_text(logs.stdout + logs.stderr)
 
     def teardown(self) -> list[str]:
         """Remove every container of this cluster (running or not); returns what is left (should be nothing)."""

@@ -4,7 +4,9 @@ row."""
 
 from __future__ import annotations
 
+import os
 import time
+from typing import Callable
 
 import pytest
 
@@ -74,20 +76,32 @@ def test_worker_killed_mid_run_changes_nothing(spark_cluster, s3_server, s3_bank
     assert failed and max(failed.values()) >= 1, failed
 
 
+def _driver_kill_moment(run, client, clean_tasks: int) -> tuple[Callable[[], bool], str]:
+    """When to kill the driver: after FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT of the clean run's tasks if set, else as
+    soon as a task of the features write has committed (a .pendingset exists) or that dataset is committed."""
+    if os.environ.get("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT"):
+        target = max(1, int(kill_fraction("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT", 0.5) * clean_tasks))
+        return (lambda: run.completed_tasks() >= target), f"{target} completed tasks"
+
+    def writing() -> bool:
+        keys = list_keys(client, BUCKET, "restart/features/")
+        return any(k.endswith(".pendingset") for k in keys) or "restart/features/_SUCCESS" in keys
+
+    return writing, "a committed task of the features write"
+
+
 def test_driver_killed_then_rerun_completes_identically(spark_cluster, s3_server, s3_bank, clean_run: RunOutput):
     spark_cluster.ensure_workers(2)
     client = s3_server.client()
     args = job_args(f"s3a://{BUCKET}/restart")
-    target = max(1, int(kill_fraction("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT", 0.5)
-                        * clean_run.manifest["spark_status"]["completed_tasks"]))
     run = spark_cluster.submit(*args)
-    wait_for(lambda: run.completed_tasks() >= target, RUN_TIMEOUT, f"{target} completed tasks",
-             lambda: run.proc.poll() is None)
+    moment, what = _driver_kill_moment(run, client, clean_run.manifest["spark_status"]["completed_tasks"])
+    wait_for(moment, RUN_TIMEOUT, what, lambda: run.proc.poll() is None)
     spark_cluster.kill(run.name)
     assert run.wait(60) != 0
 
     keys = list_keys(client, BUCKET, "restart/")
-    print(f"\nafter the driver kill at {target} tasks: {len(keys)} objects, e.g. {sorted(keys)[:6]}", flush=True)
+    print(f"\nafter the driver kill at {what}: {len(keys)} objects, e.g. {sorted(keys)[:6]}", flush=True)
     assert read_manifest(client, BUCKET, "restart/manifest.json") is None
     for dataset in ("features", "errors"):
         prefix = f"restart/{dataset}/"
