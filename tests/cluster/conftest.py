@@ -2,7 +2,8 @@
 Prometheus scraping the driver and executors, and the reference outputs (local run, clean distributed run).
 
 Knobs (environment): FRUIT_PIPELINE_CLUSTER_IMAGES (bank size, default 400), FRUIT_PIPELINE_CLUSTER_WORKER_KILL_AT
-and FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT (fraction of the clean run's tasks completed before the kill).
+(fraction of the clean run's tasks completed before a worker is killed, default 0.3) and
+FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT (the same for the driver; unset: kill it during the features write).
 """
 
 from __future__ import annotations
