@@ -244,10 +244,10 @@ class SparkCluster:
         return out.stdout.split()
 
     def save_logs(self) -> None:
-        """Keep every container's log (master, workers, drivers) in the work directory."""
+        """Keep the master's and workers' logs in the work directory (drivers' output is there already)."""
         names = self.engine.run("ps", "-a", "--filter", f"label={CLUSTER_LABEL}={self.suffix}",
                                 "--format", "{{.Names}}", check=False).stdout.split()
-        for name in names:
+        for name in (n for n in names if "-driver-" not in n):
             logs = self.engine.run("logs", name, check=False)
             (self.workdir / f"{name}.container.log").write_text(logs.stdout + logs.stderr)
 
