@@ -58,6 +58,9 @@ jars: ## hadoop-aws + AWS SDK jars (image/jars.lock, sha256-checked) -> .cache/j
 test: $(VENV)/.test-deps system-deps jars helm ## install everything and run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+cluster-test: $(VENV)/.test-deps system-deps jars ## Spark standalone cluster of image containers: clean, worker-lost, driver-lost runs
+	$(BIN)/python -m pytest tests/cluster $(PYTEST_ARGS)
+
 test-unit: $(VENV)/.test-deps ## pure-Python tests only (no Spark, no services)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 

@@ -1,4 +1,4 @@
-"""What Spark itself saw during the run (lost executors, failed task attempts), from the driver's REST API."""
+"""What Spark itself saw during the run (lost executors, failed and retried tasks), from the driver's REST API."""
 
 from __future__ import annotations
 
@@ -18,16 +18,23 @@ def _get(url: str) -> Any:
 
 
 def summarise(executors: list[dict], stages: list[dict]) -> dict[str, Any]:
-    """Counts from the REST API's `allexecutors` and `stages` answers."""
+    """Counts from the REST API's `allexecutors` and `stages` answers (one `stages` entry per stage attempt).
+
+    A lost executor makes its running tasks fail (`failed_tasks`, retried up to spark.task.maxFailures) and, when
+    it held shuffle output or cached blocks, makes Spark rerun earlier stages (`stage_attempts_retried`)."""
     workers = [e for e in executors if e.get("id") != "driver"]
     lost = [e for e in workers if not e.get("isActive", True)]
     return {
         "executors": len(workers),
         "executors_lost": len(lost),
+        "lost_executors": sorted(str(e["id"]) for e in lost),
         "lost_reasons": sorted({str(e.get("removeReason", ""))[:200] for e in lost if e.get("removeReason")}),
+        "completed_tasks": sum(int(s.get("numCompleteTasks", 0)) for s in stages),
         "failed_tasks": sum(int(s.get("numFailedTasks", 0)) for s in stages),
         "killed_tasks": sum(int(s.get("numKilledTasks", 0)) for s in stages),
-        "tasks_by_executor": {e["id"]: int(e.get("totalTasks", 0)) for e in workers},
+        "stage_attempts_retried": sum(1 for s in stages if int(s.get("attemptId", 0)) > 0),
+        "failed_stage_attempts": sum(1 for s in stages if s.get("status") == "FAILED"),
+        "tasks_by_executor": {str(e["id"]): int(e.get("totalTasks", 0)) for e in workers},
     }
 
 
