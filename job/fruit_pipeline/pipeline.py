@@ -21,7 +21,7 @@ from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
-from .observability.report_plots import write_report
+from .observability.report_plots import keypoint_bins, write_report
 from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
 from .stages.session import build_session
 
@@ -51,20 +51,30 @@ def _new_run_id() -> str:
 
 @dataclass
 class Extraction:
-    """The listed files, the cached extraction rows and the files only the index saw."""
+    """The listing, the cached extraction rows, their tally, and the files the listing saw but no scan returned."""
 
     files: DataFrame
     extracted: DataFrame
+    tally: accounting.Tally
+    indexed: int
+    listed: int
     unscanned: DataFrame | None
+    listing_errors: DataFrame | None = None
 
     def errors(self, max_bytes: int) -> DataFrame:
-        _, too_large = listing.with_length_guard(self.files, max_bytes)
-        listed = accounting.listing_errors(too_large, self.files, self.extracted, max_bytes, self.unscanned)
-        return extraction.error_rows(self.extracted).unionByName(listed)
+        """All error rows; the joins against the listing run only when some listed file was not extracted."""
+        errors = extraction.error_rows(self.extracted)
+        if self.unscanned is None and self.tally.rows == self.listed:
+            return errors
+        if self.listing_errors is None:
+            self.listing_errors = accounting.listing_errors(self.files, self.extracted, max_bytes, self.unscanned)
+            self.listing_errors = self.listing_errors.persist(StorageLevel.MEMORY_AND_DISK)
+        return errors.unionByName(self.listing_errors)
 
     def unpersist(self) -> None:
-        self.extracted.unpersist()
-        self.files.unpersist()
+        for df in (self.listing_errors, self.extracted, self.files):
+            if df is not None:
+                df.unpersist()
 
 
 def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
@@ -84,21 +94,26 @@ def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
         after_listing()
     with clock.stage("extract"):
         extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
-        extracted.count()
-    return Extraction(files, extracted, unscanned)
+        tally = accounting.tally(extracted)  # also fills the cache
+    return Extraction(files, extracted, tally, n_indexed, n_listed, unscanned)
 
 
-def _tally(result: RunResult, ex: Extraction, errors: DataFrame) -> None:
-    """Counts for the manifest and metrics, from aggregates only (nothing per image to the driver)."""
-    result.input_files = accounting.count_inputs(ex.files, ex.extracted, ex.unscanned)
-    ok = extraction.feature_rows(ex.extracted).agg(
-        F.count("*").alias("n"), F.sum("file_bytes").alias("bytes"), F.sum("n_keypoints").alias("kp")).first()
-    result.features_rows = int(ok["n"])
-    result.keypoints_total = int(ok["kp"] or 0)
-    by_stage = errors.groupBy("stage").agg(F.count("*").alias("n"), F.sum("file_bytes").alias("bytes")).collect()
-    result.errors_by_stage = {r["stage"]: int(r["n"]) for r in by_stage}
+def _tally(result: RunResult, ex: Extraction) -> None:
+    """Counts for the manifest and metrics: the extraction's tally plus the (rare) listing errors."""
+    result.input_files = ex.indexed
+    result.features_rows = ex.tally.feature_rows
+    result.keypoints_total = ex.tally.keypoints_total
+    result.errors_by_stage = ex.tally.errors_by_stage()
+    result.bytes_read = ex.tally.file_bytes
+    if ex.listing_errors is not None:
+        by_stage, listed_bytes = accounting.stage_counts(ex.listing_errors)
+        for stage, n in by_stage.items():
+            result.errors_by_stage[stage] = result.errors_by_stage.get(stage, 0) + n
+        result.bytes_read += listed_bytes
     result.error_rows = sum(result.errors_by_stage.values())
-    result.bytes_read = int(ok["bytes"] or 0) + sum(int(r["bytes"] or 0) for r in by_stage)
+    if result.features_rows + result.error_rows != result.input_files:
+        raise PipelineError(f"accounting mismatch: {result.input_files} files listed, {result.features_rows} "
+                            f"feature rows + {result.error_rows} error rows written")
 
 
 def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, started: float) -> dict[str, Any]:
@@ -158,10 +173,12 @@ def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models |
     return reduced, models
 
 
-def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, result: RunResult) -> None:
+def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally: accounting.Tally,
+            result: RunResult) -> None:
     import tempfile
 
-    aggregates = evaluation.report_aggregates(features, cfg.evaluation.scatter_points, cfg.reduction.seed)
+    aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
+                  "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed)}
     with tempfile.TemporaryDirectory() as tmp:
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
                      f"fruit-pipeline run {result.run_id}")
@@ -192,12 +209,12 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         with clock.stage("evaluate"):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation)
     with clock.stage("report"):
-        _tally(result, ex, errors)
-        _report(spark, cfg, features, result)
+        _tally(result, ex)
+        _report(spark, cfg, features, ex.tally, result)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
     manifest = manifest_for(cfg, result, spark, started)
-    metrics.finished(result, features)
+    metrics.finished(result, ex.tally.keypoint_histogram)
     writing.write_manifest(spark, cfg.output, manifest)
     features.unpersist()
     ex.unpersist()

@@ -22,14 +22,13 @@ FILES = Path(__file__).resolve().parents[2] / "helm" / "fruit-pipeline" / "files
 NAME = re.compile(r"\b((?:fruit_pipeline|metrics)_[A-Za-z0-9_]+)")
 
 
-def _finished_metrics(spark) -> JobMetrics:
+def _finished_metrics() -> JobMetrics:
     cfg = PipelineConfig(input="/bank", metrics=MetricsConfig(port=0))
     metrics = JobMetrics(cfg, "r1")
-    features = spark.createDataFrame([(0,), (3,), (7,), (700,)], "n_keypoints int")
     result = RunResult(run_id="r1", input_files=6, features_rows=4, error_rows=2,
                        errors_by_stage={"decode": 1, "read": 1}, bytes_read=1234, keypoints_total=710,
                        durations_s={"list": 1.0, "extract": 2.5})
-    metrics.finished(result, features)
+    metrics.finished(result, {0: 1, 3: 1, 7: 1, 700: 1})
     return metrics
 
 
@@ -45,8 +44,8 @@ def test_promtool_accepts_rules():
     assert "SUCCESS: 3 rules found" in done.stdout
 
 
-def test_finished_exports_aggregates(spark):
-    s = _samples(_finished_metrics(spark))
+def test_finished_exports_aggregates():
+    s = _samples(_finished_metrics())
     assert s["fruit_pipeline_images_total[('outcome', 'ok')]"] == 4
     assert s["fruit_pipeline_images_total[('outcome', 'decode')]"] == 1
     assert s["fruit_pipeline_images_total[('outcome', 'features')]"] == 0
@@ -69,14 +68,14 @@ def test_failed_run_is_flagged():
     assert "fruit_pipeline_images_total" not in text
 
 
-def test_dashboard_names_only_exported_job_metrics(spark):
+def test_dashboard_names_only_exported_job_metrics():
     dashboard = json.loads((FILES / "grafana-dashboard.json").read_text())
     titles = " ".join(p["title"] for p in dashboard["panels"]).lower()
     for word in ("throughput", "errors", "cpu", "memory", "stage durations"):
         assert word in titles
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     used = {n for e in exprs for n in NAME.findall(e) if n.startswith("fruit_pipeline_")}
-    exported = {s.name for m in _finished_metrics(spark).registry.collect() for s in m.samples}
+    exported = {s.name for m in _finished_metrics().registry.collect() for s in m.samples}
     assert used and used <= exported, used - exported
 
 

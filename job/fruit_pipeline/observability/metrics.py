@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, push_to_gateway, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, Metric
@@ -38,16 +38,11 @@ class Snapshot:
     failed: str = ""
 
 
-def keypoint_buckets(features: Any, bounds: Sequence[float] = KEYPOINT_BOUNDS) -> tuple[list[tuple[str, int]], int]:
-    """Cumulative histogram buckets of `n_keypoints` by one Spark aggregation (nothing per row on the driver)."""
-    from pyspark.sql import functions as F
-
-    n = F.col("n_keypoints")
-    aggs = [F.sum(F.when(n <= b, 1).otherwise(0)).alias(f"le{i}") for i, b in enumerate(bounds)]
-    row = features.agg(*aggs, F.count("*").alias("count"), F.sum(n).alias("sum")).first()
-    buckets = [(_le(b), int(row[f"le{i}"] or 0)) for i, b in enumerate(bounds)]
-    buckets.append(("+Inf", int(row["count"])))
-    return buckets, int(row["sum"] or 0)
+def keypoint_buckets(histogram: Mapping[int, int], bounds: Sequence[float] = KEYPOINT_BOUNDS) -> list[tuple[str, int]]:
+    """Cumulative Prometheus buckets from a keypoints-per-image histogram (`le` label -> images)."""
+    buckets = [(_le(b), sum(n for k, n in histogram.items() if k <= b)) for b in bounds]
+    buckets.append(("+Inf", sum(histogram.values())))
+    return buckets
 
 
 def _le(bound: float) -> str:
@@ -99,7 +94,7 @@ class SnapshotCollector:
 
 
 class JobMetrics:
-    """Lifecycle: started() at the beginning, finished(result, features) or failed(reason) at the end."""
+    """Lifecycle: started() at the beginning, finished(result, keypoint_histogram) or failed(reason) at the end."""
 
     def __init__(self, cfg: Any, run_id: str) -> None:
         self.cfg = cfg
@@ -120,7 +115,7 @@ class JobMetrics:
         self._server, _ = start_http_server(port, addr="0.0.0.0", registry=self.registry)
         print(f"metrics: job http://127.0.0.1:{port}/metrics", file=sys.stderr, flush=True)
 
-    def finished(self, result: Any, features: Any) -> None:
+    def finished(self, result: Any, keypoint_histogram: Mapping[int, int]) -> None:
         """Record the run's totals (from aggregates), push to the Pushgateway if configured."""
         if not self.enabled:
             return
@@ -130,7 +125,8 @@ class JobMetrics:
         s.bytes_read = int(result.bytes_read)
         s.durations_s = dict(result.durations_s)
         s.images_per_s = result.input_files / max(time.monotonic() - self._started, 1e-9)
-        s.keypoint_buckets, s.keypoints_sum = keypoint_buckets(features)
+        s.keypoint_buckets = keypoint_buckets(keypoint_histogram)
+        s.keypoints_sum = sum(k * n for k, n in keypoint_histogram.items())
         s.finished_at = time.time()
         self._push()
 

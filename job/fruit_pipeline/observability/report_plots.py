@@ -36,6 +36,15 @@ def plot_class_counts(counts: list[tuple[str, str, int]], out: Path) -> str:
     return _save(fig, out / "class_counts.png")
 
 
+def keypoint_bins(histogram: dict[int, int], width: int = 10, last: int = 500) -> list[tuple[int, int]]:
+    """(bin start, images) in bins of `width` keypoints, everything from `last` up in the last bin."""
+    bins: dict[int, int] = {}
+    for k, n in histogram.items():
+        start = min(k // width * width, last)
+        bins[start] = bins.get(start, 0) + n
+    return sorted(bins.items())
+
+
 def plot_keypoints(buckets: list[tuple[int, int]], out: Path) -> str:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar([b for b, _ in buckets], [n for _, n in buckets], width=9, align="edge")

@@ -1,12 +1,81 @@
-"""Make every listed file end in exactly one place: a feature row or an error row."""
+"""Make every listed file end in exactly one place: a feature row or an error row, and count both cheaply."""
 
 from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from .udfs import label_split
+
+
+@dataclass(frozen=True)
+class Group:
+    """Extraction rows of one (split, label, error stage); stage None = feature rows."""
+
+    split: str
+    label: str
+    stage: str | None
+    rows: int
+    file_bytes: int
+    keypoints: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Everything the run reports about the extraction, from one aggregation (nothing per image)."""
+
+    groups: list[Group] = field(default_factory=list)
+    keypoint_histogram: dict[int, int] = field(default_factory=dict)  # keypoints per image -> feature rows
+
+    @property
+    def rows(self) -> int:
+        return sum(g.rows for g in self.groups)
+
+    @property
+    def feature_rows(self) -> int:
+        return sum(g.rows for g in self.groups if g.stage is None)
+
+    @property
+    def keypoints_total(self) -> int:
+        return sum(g.keypoints for g in self.groups if g.stage is None)
+
+    @property
+    def file_bytes(self) -> int:
+        return sum(g.file_bytes for g in self.groups)
+
+    def errors_by_stage(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for g in self.groups:
+            if g.stage is not None:
+                counts[g.stage] += g.rows
+        return dict(counts)
+
+    def class_counts(self) -> list[tuple[str, str, int]]:
+        """(split, label, feature rows), sorted."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for g in self.groups:
+            if g.stage is None:
+                counts[(g.split, g.label)] += g.rows
+        return [(split, label, n) for (split, label), n in sorted(counts.items())]
+
+
+def tally(extracted: DataFrame) -> Tally:
+    """One Spark job: per (split, label, stage) rows/bytes/keypoints and the keypoints-per-image histogram."""
+    kp = F.when(F.col("error_stage").isNull(), F.col("n_keypoints")).alias("kp")
+    keys = ["split", "label", "error_stage"]
+    rows = (extracted.select(*keys, "file_bytes", "n_keypoints", kp)
+            .groupingSets([keys, ["kp"]], *keys, "kp")
+            .agg(F.grouping("kp").alias("by_class"), F.count("*").alias("n"),
+                 F.sum("file_bytes").alias("bytes"), F.sum("n_keypoints").alias("keypoints"))
+            .collect())
+    groups = [Group(r["split"], r["label"], r["error_stage"], int(r["n"]), int(r["bytes"] or 0),
+                    int(r["keypoints"] or 0)) for r in rows if r["by_class"]]
+    histogram = {int(r["kp"]): int(r["n"]) for r in rows if not r["by_class"] and r["kp"] is not None}
+    return Tally(sorted(groups, key=lambda g: (g.split, g.label, g.stage or "")), dict(sorted(histogram.items())))
 
 
 def _with_label_split(df: DataFrame) -> DataFrame:
@@ -20,15 +89,15 @@ def unscanned_errors(indexed: DataFrame, listing: DataFrame) -> DataFrame:
         F.lit("empty file (0 bytes) or removed while listing").alias("reason"))
 
 
-def listing_errors(too_large: DataFrame, listing: DataFrame, extracted: DataFrame, max_bytes: int,
+def listing_errors(listing: DataFrame, extracted: DataFrame, max_bytes: int,
                    unscanned: DataFrame | None = None) -> DataFrame:
     """Error rows for files the content scan never returned: empty, too large, or gone before reading."""
-    oversize = too_large.select(
+    too_large = F.col("length") > F.lit(max_bytes)
+    oversize = listing.where(too_large).select(
         "path", F.col("length").alias("file_bytes"), F.lit("read").alias("stage"),
         F.concat(F.lit("file too large: "), F.col("length").cast(StringType()),
                  F.lit(f" bytes > max_file_bytes {max_bytes}")).alias("reason"))
-    readable = listing.where(F.col("length") <= F.lit(max_bytes))
-    vanished = readable.join(extracted.select("path"), "path", "left_anti").select(
+    vanished = listing.where(~too_large).join(extracted.select("path"), "path", "left_anti").select(
         "path", F.col("length").alias("file_bytes"), F.lit("read").alias("stage"),
         F.lit("file disappeared between listing and reading").alias("reason"))
     both = oversize.unionByName(vanished)
@@ -37,9 +106,7 @@ def listing_errors(too_large: DataFrame, listing: DataFrame, extracted: DataFram
     return _with_label_split(both).select("path", "label", "split", "file_bytes", "stage", "reason")
 
 
-def count_inputs(listing: DataFrame, extracted: DataFrame, unscanned: DataFrame | None = None) -> int:
-    """Distinct files seen by the listing, the content scan or only the file index."""
-    paths = listing.select("path").unionByName(extracted.select("path"))
-    if unscanned is not None:
-        paths = paths.unionByName(unscanned.select("path"))
-    return paths.distinct().count()
+def stage_counts(errors: DataFrame) -> tuple[dict[str, int], int]:
+    """(error rows per stage, their bytes) of a small error DataFrame."""
+    rows = errors.groupBy("stage").agg(F.count("*").alias("n"), F.sum("file_bytes").alias("bytes")).collect()
+    return {r["stage"]: int(r["n"]) for r in rows}, sum(int(r["bytes"] or 0) for r in rows)

@@ -69,16 +69,11 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     }
 
 
-def report_aggregates(features: DataFrame, scatter_points: int, seed: int) -> dict[str, Any]:
-    """Small aggregates for the report (class counts, keypoint histogram, a bounded PCA scatter sample)."""
-    class_counts = [(r["split"], r["label"], int(r["count"]))
-                    for r in features.groupBy("split", "label").count().orderBy("split", "label").collect()]
-    bucket = F.least(F.floor(F.col("n_keypoints") / 10) * 10, F.lit(500))
-    kp = [(int(r["b"]), int(r["count"])) for r in features.groupBy(bucket.alias("b")).count().orderBy("b").collect()]
-    scatter = []
-    if "features" in features.columns:
-        picked = (features.withColumn("h", F.xxhash64(bank_key(), F.lit(seed)))
-                  .orderBy("h").limit(scatter_points)
-                  .select("label", F.col("features")[0].alias("pc1"), F.col("features")[1].alias("pc2")))
-        scatter = [(r["label"], float(r["pc1"]), float(r["pc2"] or 0.0)) for r in picked.collect()]
-    return {"class_counts": class_counts, "keypoint_buckets": kp, "scatter": scatter}
+def pca_scatter(features: DataFrame, points: int, seed: int) -> list[tuple[str, float, float]]:
+    """A bounded, seed-stable sample of (label, pc1, pc2) for the report (empty without reduction)."""
+    if "features" not in features.columns:
+        return []
+    picked = (features.withColumn("h", F.xxhash64(bank_key(), F.lit(seed)))
+              .orderBy("h").limit(points)
+              .select("label", F.col("features")[0].alias("pc1"), F.col("features")[1].alias("pc2")))
+    return [(r["label"], float(r["pc1"]), float(r["pc2"] or 0.0)) for r in picked.collect()]

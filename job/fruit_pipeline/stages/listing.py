@@ -53,8 +53,3 @@ def indexed_paths(spark: SparkSession, bank: DataFrame) -> DataFrame:
 
     return DataFrame(jdf, spark).select(uri_to_path("value").alias("path"))
 
-
-def with_length_guard(df: DataFrame, max_bytes: int) -> tuple[DataFrame, DataFrame]:
-    """Split a listing into (readable, too_large) by file size."""
-    too_big = F.col("length") > F.lit(max_bytes)
-    return df.where(~too_big), df.where(too_big)

@@ -1,0 +1,36 @@
+"""The run's counts and histograms are derived from one small aggregate; these derivations are pure."""
+
+from fruit_pipeline.observability.metrics import keypoint_buckets
+from fruit_pipeline.observability.report_plots import keypoint_bins
+from fruit_pipeline.stages.accounting import Group, Tally
+
+TALLY = Tally(
+    groups=[Group("Test", "apple", None, 3, 300, 30), Group("Test", "apple", "decode", 1, 7, 0),
+            Group("Training", "apple", None, 5, 500, 12), Group("Training", "pear", "read", 2, 0, 0),
+            Group("Training", "pear", "decode", 1, 9, 0), Group("Training", "banana", None, 4, 40, 0)],
+    keypoint_histogram={0: 4, 2: 5, 10: 3},
+)
+
+
+def test_tally_totals():
+    assert TALLY.rows == 16
+    assert TALLY.feature_rows == 12
+    assert TALLY.keypoints_total == 42
+    assert TALLY.file_bytes == 856
+
+
+def test_errors_by_stage_sums_over_classes():
+    assert TALLY.errors_by_stage() == {"decode": 2, "read": 2}
+
+
+def test_class_counts_count_feature_rows_only_sorted():
+    assert TALLY.class_counts() == [("Test", "apple", 3), ("Training", "apple", 5), ("Training", "banana", 4)]
+
+
+def test_prometheus_buckets_are_cumulative():
+    buckets = dict(keypoint_buckets({0: 4, 3: 1, 7: 2, 700: 1}, bounds=(0, 5, 500)))
+    assert buckets == {"0.0": 4, "5.0": 5, "500.0": 7, "+Inf": 8}
+
+
+def test_report_bins_of_ten_with_an_open_last_bin():
+    assert keypoint_bins({0: 1, 9: 2, 10: 3, 499: 1, 500: 2, 900: 4}) == [(0, 3), (10, 3), (490, 1), (500, 6)]
