@@ -20,16 +20,26 @@ class StageClock:
         self.sc = sc
         self.interval = interval
         self.durations: dict[str, float] = {}
+        self._jobs_before: set[int] = set()
+
+    def _job_ids(self) -> set[int]:
+        return set(self.sc.statusTracker().getJobIdsForGroup()) if self.sc is not None else set()
 
     def _progress_line(self) -> str | None:
+        """Tasks done / known over every Spark job started since the stage began (done never goes back)."""
         tracker = self.sc.statusTracker()
+        jobs = sorted(self._job_ids() - self._jobs_before)
         done = total = 0
-        for stage_id in tracker.getActiveStageIds():
-            info = tracker.getStageInfo(stage_id)
-            if info:
+        for job_id in jobs:
+            job = tracker.getJobInfo(job_id)
+            for stage_id in job.stageIds if job else []:
+                info = tracker.getStageInfo(stage_id)
+                if info is None:
+                    continue
                 done += info.numCompletedTasks
-                total += info.numTasks
-        return f"{done}/{total} tasks" if total else None
+                # a finished job's skipped stages never run: count only what ran
+                total += info.numTasks if job.status == "RUNNING" else info.numCompletedTasks
+        return f"{done}/{total} tasks in {len(jobs)} Spark job(s)" if total else None
 
     def _watch(self, name: str, stop: threading.Event) -> None:
         while not stop.wait(self.interval):
@@ -44,6 +54,7 @@ class StageClock:
     def stage(self, name: str) -> Iterator[None]:
         log.info("%s: started", name)
         self._started = start = time.monotonic()
+        self._jobs_before = self._job_ids()
         stop = threading.Event()
         watcher = None
         if self.sc is not None:
