@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from .config import PipelineConfig, to_dict
 from .errors import PipelineError

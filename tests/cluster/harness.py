@@ -16,11 +16,11 @@ import urllib.error
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
-from infra.net import free_port, http_get, wait_until
+from infra.net import free_port, http_get, wait_for, wait_until
 
 # Which containers belong to one cluster (removed together at teardown, pass or fail).
 CLUSTER_LABEL = "org.fruit-pipeline.cluster"
@@ -154,12 +154,8 @@ class SparkCluster:
     def wait_for_workers(self, seconds: float = 240) -> None:
         want = {w.port for w in self.workers.values() if self.running(w.name)}
 
-        def registered() -> None:
-            missing = want - self.alive_workers()
-            if missing:
-                raise AssertionError(f"workers on ports {sorted(missing)} not registered with the master")
-
-        wait_until(registered, seconds, interval=1)
+        wait_for(lambda: not want - self.alive_workers(), f"workers on ports {sorted(want)} to register with the master",
+                 seconds, interval=1)
 
     def ensure_workers(self, count: int) -> None:
         """Replace dead workers with fresh ones on new ports (a replacement node), until `count` are registered."""
@@ -170,11 +166,8 @@ class SparkCluster:
 
     def wait_until_idle(self, seconds: float = 120) -> None:
         """Until the master runs no application (a killed driver's executors are gone)."""
-        def idle() -> None:
-            if get_json(f"{self.master.ui}/json/").get("activeapps"):
-                raise AssertionError("the master still runs an application")
-
-        wait_until(idle, seconds, interval=1)
+        wait_for(lambda: not get_json(f"{self.master.ui}/json/").get("activeapps"),
+                 "the master to run no application", seconds, interval=1)
 
     def running(self, name: str) -> bool:
         out = self.engine.run("inspect", "-f", "{{.State.Running}}", name, check=False)
@@ -264,20 +257,6 @@ def _session_label(engine: Any) -> str:
     from infra.docker_fixtures import docker_build
 
     return f"{docker_build.LABEL}={engine.session}"
-
-
-def wait_for(predicate: Callable[[], Any], seconds: float, what: str, alive: Callable[[], bool],
-             interval: float = 0.2) -> Any:
-    """Poll until `predicate()` is truthy; fail with `what` after `seconds` or when `alive()` turns false."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if not alive():
-            raise AssertionError(f"the driver ended before {what}")
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 BUCKET = "cluster"

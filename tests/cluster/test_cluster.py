@@ -11,7 +11,8 @@ from typing import Callable
 import pytest
 
 from cluster.harness import (BUCKET, RUN_TIMEOUT, RunOutput, finished_run, job_args, kill_fraction, list_keys,
-                             prometheus_values, read_manifest, readable_parquet, wait_for)
+                             prometheus_values, read_manifest, readable_parquet)
+from infra.net import wait_for
 
 # One module: the cluster, SeaweedFS and Prometheus are started once; setup includes the image build when needed.
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(2400)]
@@ -53,7 +54,7 @@ def test_worker_killed_mid_run_changes_nothing(spark_cluster, s3_server, s3_bank
     started = time.time()
     run = spark_cluster.submit(*job_args(f"s3a://{BUCKET}/worker-lost"))
     alive = lambda: run.proc.poll() is None  # noqa: E731
-    wait_for(lambda: run.completed_tasks() >= target, RUN_TIMEOUT, f"{target} completed tasks", alive)
+    wait_for(lambda: run.completed_tasks() >= target, f"{target} completed tasks", RUN_TIMEOUT, alive=alive)
     worker, victim = spark_cluster.kill_worker_mid_task(run)
     print(f"\nkilled {worker} (executor {victim}) after {run.completed_tasks()} of "
           f"~{clean_run.manifest['spark_status']['completed_tasks']} tasks", flush=True)
@@ -96,7 +97,7 @@ def test_driver_killed_then_rerun_completes_identically(spark_cluster, s3_server
     args = job_args(f"s3a://{BUCKET}/restart")
     run = spark_cluster.submit(*args)
     moment, what = _driver_kill_moment(run, client, clean_run.manifest["spark_status"]["completed_tasks"])
-    wait_for(moment, RUN_TIMEOUT, what, lambda: run.proc.poll() is None)
+    wait_for(moment, what, RUN_TIMEOUT, alive=lambda: run.proc.poll() is None)
     spark_cluster.kill(run.name)
     assert run.wait(60) != 0
 

@@ -46,6 +46,17 @@ def wait_until(probe: Callable[[], object], seconds: float = 20, interval: float
             time.sleep(interval)
 
 
+def wait_for(condition: Callable[[], object], what: str, seconds: float = 20, interval: float = 0.2,
+             alive: Callable[[], bool] = lambda: True) -> None:
+    """Wait until `condition()` is truthy (errors it raises meanwhile are retried); AssertionError naming `what`
+    on timeout or once `alive()` is false."""
+    def probe() -> None:
+        if not condition():
+            raise AssertionError(f"timed out waiting for {what}" if alive() else f"the process ended before {what}")
+
+    wait_until(probe, seconds, interval, alive=alive)
+
+
 def wait_http(url: str, seconds: float = 20) -> None:
     """Wait until `url` answers 2xx/3xx."""
     wait_until(lambda: http_get(url, timeout=1), seconds, errors=(OSError,))
