@@ -50,23 +50,31 @@ def _new_run_id() -> str:
 
 @dataclass
 class Extraction:
-    """The listing, the cached extraction rows, their tally, and the files the listing saw but no scan returned."""
+    """The bank's file index, the cached extraction rows and their tally; listing errors only when needed."""
 
-    files: DataFrame
+    spark: SparkSession
+    bank: DataFrame
     extracted: DataFrame
     tally: accounting.Tally
     indexed: int
-    listed: int
-    unscanned: DataFrame | None
+    files: DataFrame | None = None
     listing_errors: DataFrame | None = None
 
     def errors(self, max_bytes: int) -> DataFrame:
-        """All error rows; the joins against the listing run only when some listed file was not extracted."""
+        """All error rows. Only when some indexed file was not extracted (empty, too large, vanished) is the
+        listing scanned and joined; it reads the file index built before extraction, so nothing is re-listed."""
         errors = extraction.error_rows(self.extracted)
-        if self.unscanned is None and self.tally.rows == self.listed:
+        if self.tally.rows == self.indexed:
             return errors
         if self.listing_errors is None:
-            self.listing_errors = accounting.listing_errors(self.files, self.extracted, max_bytes, self.unscanned)
+            log.warning("%d listed file(s) were not extracted (empty, too large or vanished): see errors/",
+                        self.indexed - self.tally.rows)
+            self.files = listing.list_images(self.bank).persist(StorageLevel.MEMORY_AND_DISK)
+            unscanned = None
+            if self.indexed > self.files.count():
+                indexed = listing.indexed_paths(self.spark, self.bank)
+                unscanned = accounting.unscanned_errors(self.spark, indexed, self.files)
+            self.listing_errors = accounting.listing_errors(self.files, self.extracted, max_bytes, unscanned)
             self.listing_errors = self.listing_errors.persist(StorageLevel.MEMORY_AND_DISK)
         return errors.unionByName(self.listing_errors)
 
@@ -79,22 +87,16 @@ class Extraction:
 def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
                  after_listing: Callable[[], None] | None = None) -> Extraction:
     with clock.stage("list"):
-        bank = listing.load_images(spark, cfg.input)
-        files = listing.list_images(bank).persist(StorageLevel.MEMORY_AND_DISK)
-        n_listed = files.count()
+        bank = listing.load_images(spark, cfg.input)  # lists the files once, on the driver
         n_indexed = listing.indexed_file_count(bank)
         if n_indexed == 0:
             raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}")
-        unscanned = None
-        if n_indexed > n_listed:
-            log.warning("%d file(s) in the listing are empty or vanished", n_indexed - n_listed)
-            unscanned = accounting.unscanned_errors(listing.indexed_paths(spark, bank), files)
     if after_listing is not None:
         after_listing()
     with clock.stage("extract"):
         extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
         tally = accounting.tally(extracted)  # also fills the cache
-    return Extraction(files, extracted, tally, n_indexed, n_listed, unscanned)
+    return Extraction(spark, bank, extracted, tally, n_indexed)
 
 
 def _tally(result: RunResult, ex: Extraction) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
+from . import fs
 from .udfs import label_split
 
 
@@ -82,11 +83,25 @@ def _with_label_split(df: DataFrame) -> DataFrame:
     return df.withColumn("_ls", label_split("path")).select("*", "_ls.label", "_ls.split").drop("_ls")
 
 
-def unscanned_errors(indexed: DataFrame, listing: DataFrame) -> DataFrame:
-    """Files in the index that no scan returns: Spark skips 0-byte files (or one vanished meanwhile)."""
-    return indexed.join(listing.select("path"), "path", "left_anti").select(
-        "path", F.lit(0).cast("long").alias("file_bytes"), F.lit("decode").alias("stage"),
-        F.lit("empty file (0 bytes) or removed while listing").alias("reason"))
+EMPTY = "empty file (0 bytes)"
+VANISHED = "file disappeared between listing and reading"
+CHECK_LIMIT = 1000  # existence checks on the driver; beyond this the two causes are not told apart
+
+
+def unscanned_errors(spark: SparkSession, indexed: DataFrame, listing: DataFrame) -> DataFrame:
+    """Indexed files no scan returns: empty (scans skip 0-byte files) or removed since the listing.
+    They are few in any sane bank, so the driver tells the two apart with one existence check each."""
+    paths = [r["path"] for r in indexed.join(listing.select("path"), "path", "left_anti").collect()]
+    rows = []
+    for i, path in enumerate(paths):
+        if i >= CHECK_LIMIT:
+            rows.append((path, "decode", f"{EMPTY} or removed after listing"))
+        elif fs.exists(spark, path):
+            rows.append((path, "decode", EMPTY))
+        else:
+            rows.append((path, "read", VANISHED))
+    return spark.createDataFrame(rows, "path string, stage string, reason string").select(
+        "path", F.lit(0).cast("long").alias("file_bytes"), "stage", "reason")
 
 
 def listing_errors(listing: DataFrame, extracted: DataFrame, max_bytes: int,
@@ -99,7 +114,7 @@ def listing_errors(listing: DataFrame, extracted: DataFrame, max_bytes: int,
                  F.lit(f" bytes > max_file_bytes {max_bytes}")).alias("reason"))
     vanished = listing.where(~too_large).join(extracted.select("path"), "path", "left_anti").select(
         "path", F.col("length").alias("file_bytes"), F.lit("read").alias("stage"),
-        F.lit("file disappeared between listing and reading").alias("reason"))
+        F.lit(VANISHED).alias("reason"))
     both = oversize.unionByName(vanished)
     if unscanned is not None:
         both = both.unionByName(unscanned)
