@@ -8,8 +8,8 @@ OUT ?= out
 SAMPLE_ARGS ?= --classes 5 --per-class 80
 RUN_ARGS ?=
 PYTEST_ARGS ?=
-BENCH_ARGS ?= --images 20000 --cores 2 --seed-images 2000 --scaling 5000,20000,50000
-BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --seed-images 300 --scaling 1000,2000
+BENCH_ARGS ?= --images 20000 --cores 2 --scaling 5000,20000,50000
+BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --scaling 1000,2000
 
 .PHONY: help venv dev sample run test test-unit system-deps helm bench bench-quick image manifests cluster-test clean
 

@@ -22,12 +22,16 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(resident MB, of which anonymous MB) from /proc/PID/status; file-backed pages (mapped jars, memory-mapped
+    spill blocks) are the difference: page cache the kernel can reclaim, not memory the process needs."""
     try:
-        with open(f"/proc/{pid}/statm") as handle:
-            return int(handle.read().split()[1]) * PAGE / 2**20
+        with open(f"/proc/{pid}/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
     except OSError:
-        return 0.0
+        return 0.0, 0.0
+    kb = [int(fields.get(key, "0 kB").split()[0]) for key in ("VmRSS", "RssAnon")]
+    return kb[0] / 1024, kb[1] / 1024
 
 
 def _cmdline(pid: int) -> str:
@@ -69,18 +73,26 @@ class TreeSample:
 
     peak_total_mb: float = 0.0
     peak_by_role_mb: dict[str, float] = field(default_factory=dict)
+    peak_anon_mb: float = 0.0
+    peak_anon_by_role_mb: dict[str, float] = field(default_factory=dict)
     cpu_s_by_pid: dict[int, float] = field(default_factory=dict)
     role_by_pid: dict[int, str] = field(default_factory=dict)
     samples: int = 0
 
-    def add(self, rss_by_pid: dict[int, float]) -> None:
+    def add(self, rss_by_pid: dict[int, float], anon_by_pid: dict[int, float] | None = None) -> None:
         self.samples += 1
-        self.peak_total_mb = max(self.peak_total_mb, sum(rss_by_pid.values()))
+        self.peak_total_mb = self._peaks(rss_by_pid, self.peak_total_mb, self.peak_by_role_mb)
+        if anon_by_pid is not None:
+            self.peak_anon_mb = self._peaks(anon_by_pid, self.peak_anon_mb, self.peak_anon_by_role_mb)
+
+    def _peaks(self, mb_by_pid: dict[int, float], peak: float, by_role: dict[str, float]) -> float:
+        """Update the per-role peaks in place; return the new peak of the sum."""
         per_role: dict[str, float] = {}
-        for pid, mb in rss_by_pid.items():
+        for pid, mb in mb_by_pid.items():
             per_role[self.role_by_pid[pid]] = per_role.get(self.role_by_pid[pid], 0.0) + mb
         for name, mb in per_role.items():
-            self.peak_by_role_mb[name] = max(self.peak_by_role_mb.get(name, 0.0), mb)
+            by_role[name] = max(by_role.get(name, 0.0), mb)
+        return max(peak, sum(mb_by_pid.values()))
 
     @property
     def cpu_s(self) -> float:
@@ -89,20 +101,23 @@ class TreeSample:
     def as_dict(self) -> dict:
         return {"peak_rss_mb": round(self.peak_total_mb, 1),
                 "peak_rss_mb_by_role": {k: round(v, 1) for k, v in sorted(self.peak_by_role_mb.items())},
+                "peak_anon_mb": round(self.peak_anon_mb, 1),
+                "peak_anon_mb_by_role": {k: round(v, 1) for k, v in sorted(self.peak_anon_by_role_mb.items())},
                 "cpu_s": round(self.cpu_s, 2), "rss_samples": self.samples}
 
 
 def sample_once(root: int, acc: TreeSample) -> None:
     rss: dict[int, float] = {}
+    anon: dict[int, float] = {}
     for pid in descendants(root):
         st = _stat(pid)
         if st is None:
             continue
         acc.role_by_pid[pid] = role(_cmdline(pid))  # re-read: spark-submit (bash) execs the JVM in place
         acc.cpu_s_by_pid[pid] = st[1]
-        rss[pid] = _rss_mb(pid)
+        rss[pid], anon[pid] = _rss_mb(pid)
     if rss:
-        acc.add(rss)
+        acc.add(rss, anon)
 
 
 def run_sampled(cmd: list[str], interval: float = 0.2, **popen) -> tuple[subprocess.CompletedProcess, TreeSample, float]:

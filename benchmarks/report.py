@@ -9,12 +9,12 @@ RATIO_BASIS = ("ours = `fruit-pipeline run --no-reduction` (list + decode + ORB 
                "images/s from its manifest (SparkSession already up); limit = raw single-process images/s x cores")
 
 
-def rss_growth(scaling: list[dict]) -> float | None:
-    """Peak RSS of the largest bank / of the smallest (1.0 = flat memory); None with < 2 sizes."""
-    if len(scaling) < 2:
+def rss_growth(scaling: list[dict], key: str = "peak_rss_mb") -> float | None:
+    """Peak memory (`key`) of the largest bank / of the smallest (1.0 = flat memory); None with < 2 sizes."""
+    rows = sorted((r for r in scaling if key in r), key=lambda r: r["images"])
+    if len(rows) < 2:
         return None
-    rows = sorted(scaling, key=lambda r: r["images"])
-    return ratio(rows[-1]["peak_rss_mb"], rows[0]["peak_rss_mb"])
+    return ratio(rows[-1][key], rows[0][key])
 
 
 def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> dict:
@@ -29,6 +29,7 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
         "s3a_images_per_s": s3.get("images_per_s"),
         "scaling": scaling,
         "rss_growth_largest_vs_smallest": rss_growth(scaling),
+        "anon_growth_largest_vs_smallest": rss_growth(scaling, "peak_anon_mb"),
         "marginal_cpu_ms_per_image": marginal_cpu_ms(scaling),
         "machine": machine,
         "machine_was_loaded": loaded(machine),
@@ -48,13 +49,14 @@ def marginal_cpu_ms(scaling: list[dict]) -> float | None:
 
 
 def scaling_table(scaling: list[dict]) -> str:
-    lines = [f"{'images':>8} {'images/s':>9} {'CPU s':>8} {'peak RSS MB':>12} {'JVM MB':>8} {'py workers MB':>14} "
-             f"{'driver py MB':>13}"]
+    """Per bank size: rate, CPU, peak RSS and peak anonymous RSS (total; JVM, Python workers, driver Python)."""
+    lines = [f"{'images':>8} {'images/s':>9} {'CPU s':>8} {'peak RSS MB':>12} {'anon MB':>8} {'JVM anon':>9} "
+             f"{'py workers anon':>16} {'driver py anon':>15}"]
     for r in scaling:
-        roles = r.get("peak_rss_mb_by_role", {})
+        roles = r.get("peak_anon_mb_by_role", {})
         lines.append(f"{r['images']:>8} {r['images_per_s']:>9.1f} {r.get('cpu_s', 0):>8.1f} {r['peak_rss_mb']:>12.1f} "
-                     f"{roles.get('jvm', 0):>8.1f} {roles.get('python_worker', 0):>14.1f} "
-                     f"{roles.get('driver_python', 0):>13.1f}")
+                     f"{r.get('peak_anon_mb', 0):>8.1f} {roles.get('jvm', 0):>9.1f} "
+                     f"{roles.get('python_worker', 0):>16.1f} {roles.get('driver_python', 0):>15.1f}")
     return "\n".join(lines)
 
 
@@ -94,7 +96,8 @@ def text(record: dict) -> str:
         lines.append(f"ours stage times (s): {legs['ours_extraction'].get('durations_s')}")
     if record.get("scaling"):
         lines += ["scaling (ours, --no-reduction):", scaling_table(record["scaling"]),
-                  f"peak RSS largest / smallest bank = {_fmt(record.get('rss_growth_largest_vs_smallest'))} (1.0 = flat)",
+                  f"peak RSS largest / smallest bank = {_fmt(record.get('rss_growth_largest_vs_smallest'))}, "
+                  f"anonymous only = {_fmt(record.get('anon_growth_largest_vs_smallest'))} (1.0 = flat)",
                   f"marginal CPU per image (all processes) = {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
                   f"(raw loop: {_fmt(legs.get('raw', {}).get('cpu_ms_per_image'))} ms)"]
     return "\n".join(lines)
@@ -156,13 +159,15 @@ def markdown(record: dict) -> str:
              "| leg | images/s | ratio |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {note} |" for name, value, note in rows]
     if record.get("scaling"):
-        lines += ["", "| images (`--no-reduction`) | images/s | CPU s (all processes) | peak RSS MB (JVM / Python workers) |",
-                  "|---|---|---|---|"]
+        lines += ["", "| images (`--no-reduction`) | images/s | CPU s (all processes) | peak RSS MB | peak anonymous MB "
+                      "(JVM / Python workers / driver Python) |", "|---|---|---|---|---|"]
         for r in record["scaling"]:
-            roles = r.get("peak_rss_mb_by_role", {})
-            lines.append(f"| {r['images']} | {r['images_per_s']} | {r.get('cpu_s', 'n/a')} | {r['peak_rss_mb']} "
-                         f"({roles.get('jvm', 0)} / {roles.get('python_worker', 0)}) |")
-        lines += ["", f"Peak RSS, largest / smallest bank: {_fmt(record.get('rss_growth_largest_vs_smallest'))}; "
+            roles = r.get("peak_anon_mb_by_role", {})
+            lines.append(f"| {r['images']} | {r['images_per_s']} | {r.get('cpu_s', 'n/a')} | {r['peak_rss_mb']} | "
+                         f"{_fmt(r.get('peak_anon_mb'))} ({roles.get('jvm', 0)} / {roles.get('python_worker', 0)} / "
+                         f"{roles.get('driver_python', 0)}) |")
+        lines += ["", f"Peak RSS, largest / smallest bank: {_fmt(record.get('rss_growth_largest_vs_smallest'))} "
+                      f"(anonymous only: {_fmt(record.get('anon_growth_largest_vs_smallest'))}); "
                       f"marginal CPU per image: {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
                       f"(raw loop: {_fmt(record.get('legs', {}).get('raw', {}).get('cpu_ms_per_image'))} ms)."]
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """One benchmark run: raw loop, seed-style and `fruit-pipeline run` (local disk and SeaweedFS S3) on the
 same generated bank, plus a scaling table; writes benchmarks/results/latest.json and latest.png.
 
-    python -m benchmarks.run --images 20000 --cores 2 --seed-images 2000 --scaling 5000,20000,50000
+    python -m benchmarks.run --images 20000 --cores 2 --scaling 5000,20000,50000
 """
 from __future__ import annotations
 
@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=20000, help="bank size for the side-by-side legs (default 20000)")
     parser.add_argument("--cores", type=int, default=2, help="N of local[N] (default 2)")
-    parser.add_argument("--seed-images", type=int, default=2000,
-                        help="cap for the (slow) seed-style leg; its rate is per image/s (default 2000)")
+    parser.add_argument("--seed-images", type=int, default=0,
+                        help="cap for the seed-style leg (default 0: the whole bank, like the other legs)")
     parser.add_argument("--raw-images", type=int, default=0, help="cap for the raw loop (default: whole bank)")
     parser.add_argument("--scaling", default="5000,20000,50000", help="bank sizes for the scaling table ('' = none)")
     parser.add_argument("--no-s3", action="store_true", help="skip the SeaweedFS leg")
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=args.work, prefix="run-") as tmp:
         work = pathlib.Path(tmp)
         legs["raw"] = leg_raw(bank, args.raw_images)
-        legs["seed_style"] = leg_seed(bank, work, args.cores, min(args.seed_images, n))
+        legs["seed_style"] = leg_seed(bank, work, args.cores, min(args.seed_images or n, n))
         legs["ours_extraction"] = leg_ours("extraction", str(bank), work / "out-x", args.cores, ["--no-reduction"])
         if not args.no_full:
             legs["ours_full"] = leg_ours("full", str(bank), work / "out-full", args.cores, [])
@@ -194,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             sub = subset(big, size, args.work)
             leg = leg_ours(f"scaling-{size}", str(sub), work / f"out-{size}", args.cores, ["--no-reduction"])
-            scaling.append({"images": leg["images"], "images_per_s": leg["images_per_s"], "cpu_s": leg["cpu_s"],
-                            "peak_rss_mb": leg["peak_rss_mb"], "peak_rss_mb_by_role": leg["peak_rss_mb_by_role"]})
+            scaling.append({key: leg[key] for key in ("images", "images_per_s", "cpu_s", "peak_rss_mb",
+                                                      "peak_rss_mb_by_role", "peak_anon_mb", "peak_anon_mb_by_role")})
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     ours = legs["ours_extraction"]
     record = summary(n, args.cores, legs["raw"]["images_per_s"], legs["seed_style"]["images_per_s"],

@@ -12,9 +12,11 @@ def _legs(full: float | None = 900.0) -> dict:
     return legs
 
 
-SCALING = [{"images": 5000, "images_per_s": 2000.0, "cpu_s": 20.0, "peak_rss_mb": 1000.0,
-            "peak_rss_mb_by_role": {"jvm": 700.0, "python_worker": 200.0, "driver_python": 100.0}},
-           {"images": 50000, "images_per_s": 2500.0, "cpu_s": 65.0, "peak_rss_mb": 1100.0, "peak_rss_mb_by_role": {}}]
+SCALING = [{"images": 5000, "images_per_s": 2000.0, "cpu_s": 20.0, "peak_rss_mb": 1000.0, "peak_anon_mb": 800.0,
+            "peak_rss_mb_by_role": {"jvm": 700.0, "python_worker": 200.0, "driver_python": 100.0},
+            "peak_anon_mb_by_role": {"jvm": 560.0, "python_worker": 160.0, "driver_python": 80.0}},
+           {"images": 50000, "images_per_s": 2500.0, "cpu_s": 65.0, "peak_rss_mb": 1100.0, "peak_anon_mb": 960.0,
+            "peak_rss_mb_by_role": {}}]
 
 
 def test_extra_fields_give_limit_full_ratios_and_memory_growth():
@@ -24,6 +26,7 @@ def test_extra_fields_give_limit_full_ratios_and_memory_growth():
     assert extra["ratio_full_vs_seed"] == 4.5
     assert extra["seed_images_limited_to"] == 2000
     assert extra["rss_growth_largest_vs_smallest"] == 1.1
+    assert extra["anon_growth_largest_vs_smallest"] == 1.2
     assert extra["marginal_cpu_ms_per_image"] == 1.0  # (65 - 20) s / 45000 images
     assert extra["s3a_images_per_s"] is None
 
@@ -50,8 +53,8 @@ def test_text_names_ratios_targets_and_scaling_rows():
     assert "first 2000 images only" in out
     lines = report.scaling_table(SCALING).splitlines()
     assert len(lines) == 3
-    assert lines[1].split() == ["5000", "2000.0", "20.0", "1000.0", "700.0", "200.0", "100.0"]
-    assert lines[2].split() == ["50000", "2500.0", "65.0", "1100.0", "0.0", "0.0", "0.0"]
+    assert lines[1].split() == ["5000", "2000.0", "20.0", "1000.0", "800.0", "560.0", "160.0", "80.0"]
+    assert lines[2].split() == ["50000", "2500.0", "65.0", "1100.0", "960.0", "0.0", "0.0", "0.0"]
 
 
 def test_roles_of_a_spark_process_tree():
@@ -62,10 +65,12 @@ def test_roles_of_a_spark_process_tree():
 
 def test_tree_sample_keeps_peaks_of_the_sum_and_per_role():
     acc = TreeSample(role_by_pid={1: "jvm", 2: "python_worker", 3: "python_worker"})
-    acc.add({1: 500.0, 2: 100.0})
-    acc.add({1: 400.0, 2: 150.0, 3: 150.0})
+    acc.add({1: 500.0, 2: 100.0}, {1: 450.0, 2: 90.0})
+    acc.add({1: 400.0, 2: 150.0, 3: 150.0}, {1: 300.0, 2: 140.0, 3: 140.0})
     assert acc.peak_total_mb == 700.0
     assert acc.peak_by_role_mb == {"jvm": 500.0, "python_worker": 300.0}
+    assert acc.peak_anon_mb == 580.0
+    assert acc.peak_anon_by_role_mb == {"jvm": 450.0, "python_worker": 280.0}
     acc.cpu_s_by_pid = {1: 2.0, 2: 1.5}
     assert acc.as_dict()["cpu_s"] == 3.5
 
@@ -89,5 +94,14 @@ def test_markdown_table_has_every_leg_and_scaling_row():
     assert "| raw x 2 cores (the limit) | 3200.0 |  |" in out
     assert "| ours, `run --no-reduction` (ratios use this) | 2400.0 | 0.75 x limit, 12.0 x seed-style |" in out
     assert "| ours, input from SeaweedFS `s3a://` | n/a |  |" in out
-    assert "| 5000 | 2000.0 | 20.0 | 1000.0 (700.0 / 200.0) |" in out
-    assert out[-1].startswith("Peak RSS, largest / smallest bank: 1.1; marginal CPU per image: 1.0 ms")
+    assert "| 5000 | 2000.0 | 20.0 | 1000.0 | 800.0 (560.0 / 160.0 / 80.0) |" in out
+    assert out[-1].startswith("Peak RSS, largest / smallest bank: 1.1 (anonymous only: 1.2); marginal CPU per image: 1.0 ms")
+
+
+def test_rss_of_this_process_has_an_anonymous_part_within_it():
+    from benchmarks.proctree import _rss_mb
+    import os
+
+    rss, anon = _rss_mb(os.getpid())
+    assert 0 < anon <= rss
+    assert _rss_mb(2**22 + 1) == (0.0, 0.0)  # no such process
