@@ -77,8 +77,8 @@ def test_tree_sample_keeps_peaks_of_the_sum_and_per_role():
 
 def test_a_loaded_machine_is_flagged_in_the_text():
     record = summary(2000, 2, 500.0, 5.0, 40.0, 1500.0)
-    quiet = {"nproc": 2, "loadavg_start": [0.4, 0.3, 0.2], "loadavg_end": [1.9, 1.0, 0.5]}
-    busy = {**quiet, "loadavg_end": [11.2, 9.0, 8.0]}
+    quiet = {"nproc": 2, "loadavg_start": [0.4, 0.3, 0.2], "loadavg_end": [3.4, 1.0, 0.5]}  # the run's own load
+    busy = {**quiet, "loadavg_start": [11.2, 9.0, 8.0]}
     assert report.loaded(quiet) is False and report.loaded(busy) is True and report.loaded({}) is False
     record.update(report.extra_fields(_legs(), [], busy, cores=2))
     assert record["machine_was_loaded"] is True
