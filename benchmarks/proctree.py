@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

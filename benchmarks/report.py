@@ -67,6 +67,12 @@ def loaded(machine: dict) -> bool:
     return bool(start) and start[0] > (machine.get("nproc") or 1)
 
 
+def seed_scope(record: dict) -> str:
+    """Which images the seed-style leg ran on: all of the bank or only the first N."""
+    limit = record.get("seed_images_limited_to")
+    return f"all {limit} images" if limit == record["images"] else f"first {_fmt(limit)} images"
+
+
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value}"
 
@@ -81,8 +87,7 @@ def text(record: dict) -> str:
         f"bank: {record['images']} images, local[{record['cores']}]",
         f"raw loop          {record['raw_images_per_s_per_core']:>9.1f} images/s per core "
         f"(limit x {record['cores']} = {record['raw_images_per_s_per_core'] * record['cores']:.1f})",
-        f"seed-style        {record['seed_images_per_s']:>9.1f} images/s (first {_fmt(record.get('seed_images_limited_to'))} "
-        f"images only)",
+        f"seed-style        {record['seed_images_per_s']:>9.1f} images/s ({seed_scope(record)})",
         f"ours extraction   {record['ours_images_per_s']:>9.1f} images/s (--no-reduction; the ratios use this)",
         f"ours full run     {_fmt(record.get('ours_full_images_per_s')):>9} images/s (reduction + evaluation + report)",
         f"ours from S3      {_fmt(record.get('s3a_images_per_s')):>9} images/s (s3a:// SeaweedFS input, --no-reduction)",
@@ -149,7 +154,7 @@ def markdown(record: dict) -> str:
     rows = [
         ("raw loop, per core", record["raw_images_per_s_per_core"], ""),
         (f"raw x {record['cores']} cores (the limit)", round(record["raw_images_per_s_per_core"] * record["cores"], 1), ""),
-        (f"seed-style (first {_fmt(record.get('seed_images_limited_to'))} images)", record["seed_images_per_s"], ""),
+        (f"seed-style ({seed_scope(record)})", record["seed_images_per_s"], ""),
         ("ours, `run --no-reduction` (ratios use this)", record["ours_images_per_s"],
          f"{_fmt(record['ratio_vs_limit'])} x limit, {_fmt(record['ratio_vs_seed'])} x seed-style"),
         ("ours, full `run`", _fmt(record.get("ours_full_images_per_s")), f"{_fmt(record.get('ratio_full_vs_limit'))} x limit"),

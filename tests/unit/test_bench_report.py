@@ -50,7 +50,9 @@ def test_text_names_ratios_targets_and_scaling_rows():
     out = report.text(record)
     assert "ratio ours / (raw x cores) = 0.75" in out
     assert "ratio ours / seed-style    = 12.0" in out
-    assert "first 2000 images only" in out
+    assert "images/s (first 2000 images)" in out
+    record["seed_images_limited_to"] = 20000
+    assert "images/s (all 20000 images)" in report.text(record)
     lines = report.scaling_table(SCALING).splitlines()
     assert len(lines) == 3
     assert lines[1].split() == ["5000", "2000.0", "20.0", "1000.0", "800.0", "560.0", "160.0", "80.0"]
