@@ -87,6 +87,14 @@ class DockerEngine:
                 self.private.kill()
                 self.private.wait(timeout=10)
         self.private = None
+        self._unmount_namespaces()
+
+    def _unmount_namespaces(self) -> None:
+        """dockerd leaves its network-namespace bind mounts (exec/netns/*) behind; without this the checkout's
+        .cache cannot be deleted ("Device or resource busy")."""
+        netns = self.state / "exec" / "netns" if self.state else None
+        for mount_point in sorted(netns.iterdir()) if netns and netns.is_dir() else []:
+            subprocess.run(["umount", str(mount_point)], capture_output=True, check=False)
 
 
 def _last_line(text: str) -> str:

@@ -46,10 +46,15 @@ def docker_engine() -> DockerEngine:
         engine = docker_build.connect(STATE, force_private=force_private)
     except docker_build.EngineError as exc:
         require(False, f"Docker engine ({exc})", INSTALL)
+    private = engine.private is not None
     try:
         yield engine
     finally:
         engine.stop()
+    if private:
+        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+        left = [m for m in mounts if m.startswith(str(STATE))]
+        assert not left, f"mounts left under {STATE} by the private dockerd: {left}"
 
 
 @pytest.fixture(scope="session")
