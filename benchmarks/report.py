@@ -31,6 +31,8 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
         "rss_growth_largest_vs_smallest": rss_growth(scaling),
         "anon_growth_largest_vs_smallest": rss_growth(scaling, "peak_anon_mb"),
         "marginal_cpu_ms_per_image": marginal_cpu_ms(scaling),
+        "marginal_images_per_s": marginal_rate(scaling),
+        "ratio_marginal_vs_limit": _ratio_or_none(marginal_rate(scaling), legs["raw"]["images_per_s"] * cores),
         "machine": machine,
         "machine_was_loaded": loaded(machine),
         "legs": legs,
@@ -46,6 +48,22 @@ def marginal_cpu_ms(scaling: list[dict]) -> float | None:
     if len(rows) < 2 or rows[-1]["images"] == rows[0]["images"]:
         return None
     return round(1000 * (rows[-1]["cpu_s"] - rows[0]["cpu_s"]) / (rows[-1]["images"] - rows[0]["images"]), 2)
+
+
+def marginal_rate(scaling: list[dict]) -> float | None:
+    """Images/s of the extra images between the two largest banks: the rate once the per-run fixed costs (JVM warm-up
+    and JIT, worker imports, listing, job scheduling) are paid, comparable with the raw loop, which has none."""
+    rows = sorted((r for r in scaling if r.get("images_per_s")), key=lambda r: r["images"])
+    if len(rows) < 2 or rows[-1]["images"] == rows[-2]["images"]:
+        return None
+    seconds = [r["images"] / r["images_per_s"] for r in rows[-2:]]
+    if seconds[1] <= seconds[0]:
+        return None
+    return round((rows[-1]["images"] - rows[-2]["images"]) / (seconds[1] - seconds[0]), 1)
+
+
+def _ratio_or_none(numerator: float | None, denominator: float) -> float | None:
+    return None if numerator is None else ratio(numerator, denominator)
 
 
 def scaling_table(scaling: list[dict]) -> str:
@@ -105,7 +123,9 @@ def text(record: dict) -> str:
                   f"peak RSS largest / smallest bank = {_fmt(record.get('rss_growth_largest_vs_smallest'))}, "
                   f"anonymous only = {_fmt(record.get('anon_growth_largest_vs_smallest'))} (1.0 = flat)",
                   f"marginal CPU per image (all processes) = {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
-                  f"(raw loop: {_fmt(legs.get('raw', {}).get('cpu_ms_per_image'))} ms)"]
+                  f"(raw loop: {_fmt(legs.get('raw', {}).get('cpu_ms_per_image'))} ms)",
+                  f"marginal rate (two largest banks) = {_fmt(record.get('marginal_images_per_s'))} images/s = "
+                  f"{_fmt(record.get('ratio_marginal_vs_limit'))} x limit (fixed costs excluded)"]
     return "\n".join(lines)
 
 
@@ -175,7 +195,9 @@ def markdown(record: dict) -> str:
         lines += ["", f"Peak RSS, largest / smallest bank: {_fmt(record.get('rss_growth_largest_vs_smallest'))} "
                       f"(anonymous only: {_fmt(record.get('anon_growth_largest_vs_smallest'))}); "
                       f"marginal CPU per image: {_fmt(record.get('marginal_cpu_ms_per_image'))} ms "
-                      f"(raw loop: {_fmt(record.get('legs', {}).get('raw', {}).get('cpu_ms_per_image'))} ms)."]
+                      f"(raw loop: {_fmt(record.get('legs', {}).get('raw', {}).get('cpu_ms_per_image'))} ms); "
+                      f"marginal rate between the two largest banks: {_fmt(record.get('marginal_images_per_s'))} "
+                      f"images/s = {_fmt(record.get('ratio_marginal_vs_limit'))} x limit."]
     return "\n".join(lines)
 
 

@@ -29,12 +29,24 @@ def test_extra_fields_give_limit_full_ratios_and_memory_growth():
     assert extra["anon_growth_largest_vs_smallest"] == 1.2
     assert extra["marginal_cpu_ms_per_image"] == 1.0  # (65 - 20) s / 45000 images
     assert extra["s3a_images_per_s"] is None
+    # 5000 images in 2.5 s, 50000 in 20 s: the 45000 extra images took 17.5 s
+    assert extra["marginal_images_per_s"] == round(45000 / 17.5, 1)
+    assert extra["ratio_marginal_vs_limit"] == round(45000 / 17.5 / 3200, 3)
+
+
+def test_marginal_rate_uses_the_two_largest_banks_and_needs_two():
+    middle = {"images": 20000, "images_per_s": 1000.0}  # 20 s: the 50k bank (20 s) adds nothing -> no rate
+    assert report.marginal_rate([SCALING[1], middle]) is None
+    assert report.marginal_rate([SCALING[0], {"images": 20000, "images_per_s": 1600.0}, SCALING[1]]) == round(
+        30000 / (20 - 12.5), 1)
+    assert report.marginal_rate(SCALING[:1]) is None
 
 
 def test_without_full_run_or_scaling_the_fields_are_none():
     extra = report.extra_fields(_legs(full=None), [], {}, cores=2)
     assert extra["ours_full_images_per_s"] is None and extra["ratio_full_vs_limit"] is None
     assert extra["rss_growth_largest_vs_smallest"] is None
+    assert extra["marginal_images_per_s"] is None and extra["ratio_marginal_vs_limit"] is None
 
 
 def test_rss_growth_uses_smallest_and_largest_bank_whatever_the_order():
