@@ -15,3 +15,12 @@ def test_unmeasured_legs_give_none_not_errors():
     assert rate(100, 0.0) == 0.0
     assert summary(1, 2, 0.0, 0.0, 5.0, 1.0)["ratio_vs_seed"] is None
     assert missing_keys({"images": 1}) == [k for k in REQUIRED_KEYS if k != "images"]
+
+
+def test_page_cache_warm_up_reads_every_image_of_the_bank(tmp_path):
+    from benchmarks.run import warm_page_cache
+
+    for name, size in (("Training/A/a.jpg", 3), ("Test/B/b.jpg", 5), ("Test/B/notes.txt", 7)):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * size)
+    assert warm_page_cache(tmp_path) == 8  # both images, not the text file
