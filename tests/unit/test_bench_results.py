@@ -24,3 +24,21 @@ def test_page_cache_warm_up_reads_every_image_of_the_bank(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x" * size)
     assert warm_page_cache(tmp_path) == 8  # both images, not the text file
+
+
+def test_committed_results_are_complete_and_self_consistent():
+    """The results the README quotes: every required key, ratios that follow from the rates, a PNG beside each."""
+    import json
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    files = [results / "latest.json", results / "bank-50k" / "latest.json"]
+    for path in files:
+        record = json.loads(path.read_text())
+        assert missing_keys(record) == [], path
+        assert record["images"] >= 20000, path
+        limit = record["raw_images_per_s_per_core"] * record["cores"]
+        assert record["ratio_vs_limit"] == ratio(record["ours_images_per_s"], limit), path
+        assert record["ratio_vs_seed"] == ratio(record["ours_images_per_s"], record["seed_images_per_s"]), path
+        assert record["legs"]["seed_style"]["images"] == record["images"], path  # same bank, every leg
+        assert path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
