@@ -41,8 +41,10 @@ def local_conf(cfg: PipelineConfig) -> dict[str, str]:
     java_opts = f"-Dlog4j2.configurationFile=file:{LOG4J_PROPERTIES} {LOCAL_GC}"
     return {
         "spark.master": cfg.spark.master,
-        "spark.driver.extraJavaOptions": java_opts,
-        "spark.executor.extraJavaOptions": java_opts,
+        # default*, not extra*: a user's `--conf spark.driver.extraJavaOptions=...` is appended to these, not a
+        # replacement that silently drops the log4j configuration and the collector.
+        "spark.driver.defaultJavaOptions": java_opts,
+        "spark.executor.defaultJavaOptions": java_opts,
         "spark.ui.port": "4040",
         "spark.port.maxRetries": "64",
     }
