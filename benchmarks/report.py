@@ -21,6 +21,8 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
     """Everything beyond the required keys: every leg, the full-run and S3 figures, scaling, machine."""
     full = legs.get("ours_full", {})
     s3 = legs.get("ours_s3a_extraction", {})
+    limit = legs["raw"]["images_per_s"] * cores
+    marginal = marginal_rate(scaling)
     out = {
         "ratio_basis": RATIO_BASIS,
         "seed_images_limited_to": legs["seed_style"].get("limited_to"),
@@ -31,13 +33,13 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
         "rss_growth_largest_vs_smallest": rss_growth(scaling),
         "anon_growth_largest_vs_smallest": rss_growth(scaling, "peak_anon_mb"),
         "marginal_cpu_ms_per_image": marginal_cpu_ms(scaling),
-        "marginal_images_per_s": marginal_rate(scaling),
-        "ratio_marginal_vs_limit": _ratio_or_none(marginal_rate(scaling), legs["raw"]["images_per_s"] * cores),
+        "marginal_images_per_s": marginal,
+        "ratio_marginal_vs_limit": ratio(marginal, limit) if marginal is not None else None,
         "machine": machine,
         "machine_was_loaded": loaded(machine),
         "legs": legs,
-        "raw_limit_images_per_s": round(legs["raw"]["images_per_s"] * cores, 1),
-        "ratio_full_vs_limit": ratio(full["images_per_s"], legs["raw"]["images_per_s"] * cores) if full else None,
+        "raw_limit_images_per_s": round(limit, 1),
+        "ratio_full_vs_limit": ratio(full["images_per_s"], limit) if full else None,
     }
     return out
 
@@ -60,10 +62,6 @@ def marginal_rate(scaling: list[dict]) -> float | None:
     if seconds[1] <= seconds[0]:
         return None
     return round((rows[-1]["images"] - rows[-2]["images"]) / (seconds[1] - seconds[0]), 1)
-
-
-def _ratio_or_none(numerator: float | None, denominator: float) -> float | None:
-    return None if numerator is None else ratio(numerator, denominator)
 
 
 def scaling_table(scaling: list[dict]) -> str:

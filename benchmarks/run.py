@@ -95,9 +95,10 @@ def subset(bank: pathlib.Path, images: int, root: pathlib.Path) -> pathlib.Path:
     return out
 
 
-def warm_page_cache(bank: pathlib.Path) -> int:
-    """Read every image once so that no leg, the raw loop first of all, pays for cold disk reads; returns bytes."""
-    return sum(len(path.read_bytes()) for path in bank.rglob("*.jpg"))
+def warm_page_cache(bank: pathlib.Path) -> tuple[int, int]:
+    """Read every image once so that no leg, the raw loop first of all, pays for cold disk reads; (images, bytes)."""
+    sizes = [len(path.read_bytes()) for path in bank.rglob("*.jpg")]
+    return len(sizes), sum(sizes)
 
 
 def leg_raw(bank: pathlib.Path, limit: int) -> dict:
@@ -184,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"machine: {info['nproc']} x {info['cpu_model']}, load {info['loadavg_start']}")
     big = make_bank(args.work, max([args.images, *sizes]), args.cores)
     bank = subset(big, args.images, args.work)
-    n = sum(1 for _ in bank.rglob("*.jpg"))
-    log(f"page cache warmed with {warm_page_cache(bank) / 2**20:.0f} MB ({n} images)")
+    n, warmed = warm_page_cache(bank)  # the bank's one walk: its image count comes from it
+    log(f"page cache warmed with {warmed / 2**20:.0f} MB ({n} images)")
     legs: dict = {}
     with tempfile.TemporaryDirectory(dir=args.work, prefix="run-") as tmp:
         work = pathlib.Path(tmp)

@@ -23,7 +23,7 @@ def test_page_cache_warm_up_reads_every_image_of_the_bank(tmp_path):
     for name, size in (("Training/A/a.jpg", 3), ("Test/B/b.jpg", 5), ("Test/B/notes.txt", 7)):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x" * size)
-    assert warm_page_cache(tmp_path) == 8  # both images, not the text file
+    assert warm_page_cache(tmp_path) == (2, 8)  # both images, not the text file
 
 
 def test_committed_results_are_complete_and_self_consistent():
