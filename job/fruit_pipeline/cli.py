@@ -193,6 +193,10 @@ from .cloud.emr import register as _register_emr  # noqa: E402  (`emr submit|sta
 
 EXTENSIONS.append(_register_emr)
 
+from .observability.cost_command import register as _register_cost  # noqa: E402  (`cost`)
+
+EXTENSIONS.append(_register_cost)
+
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO

@@ -125,11 +125,12 @@ def test_spark_status_summary_counts_lost_executors_and_failed_tasks():
                  {"id": "0", "isActive": True, "totalTasks": 7},
                  {"id": "1", "isActive": False, "totalTasks": 3, "removeReason": "worker lost"}]
     stages = [{"stageId": 0, "attemptId": 0, "status": "FAILED", "numCompleteTasks": 4, "numFailedTasks": 2,
-               "numKilledTasks": 0},
+               "numKilledTasks": 0, "executorRunTime": 1500, "executorCpuTime": 1_250_000_000},
               {"stageId": 0, "attemptId": 1, "status": "COMPLETE", "numCompleteTasks": 2, "numFailedTasks": 1,
-               "numKilledTasks": 1},
+               "numKilledTasks": 1, "executorRunTime": 250, "executorCpuTime": 5_000_000},
               {"stageId": 1, "attemptId": 0, "status": "COMPLETE", "numCompleteTasks": 3}]
     s = summarise(executors, stages)
     assert s == {"executors": 2, "executors_lost": 1, "lost_executors": ["1"], "lost_reasons": ["worker lost"],
                  "completed_tasks": 9, "failed_tasks": 3, "killed_tasks": 1, "stage_attempts_retried": 1,
-                 "failed_stage_attempts": 1, "tasks_by_executor": {"0": 7, "1": 3}}
+                 "failed_stage_attempts": 1, "tasks_by_executor": {"0": 7, "1": 3},
+                 "executor_run_time_s": 1.75, "executor_cpu_time_s": 1.255}

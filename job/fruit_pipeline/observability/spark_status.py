@@ -35,6 +35,9 @@ def summarise(executors: list[dict], stages: list[dict]) -> dict[str, Any]:
         "stage_attempts_retried": sum(1 for s in stages if int(s.get("attemptId", 0)) > 0),
         "failed_stage_attempts": sum(1 for s in stages if s.get("status") == "FAILED"),
         "tasks_by_executor": {str(e["id"]): int(e.get("totalTasks", 0)) for e in workers},
+        # Task time over every stage attempt: executorRunTime is in ms, executorCpuTime in ns (Spark's REST API).
+        "executor_run_time_s": round(sum(int(s.get("executorRunTime", 0)) for s in stages) / 1e3, 3),
+        "executor_cpu_time_s": round(sum(int(s.get("executorCpuTime", 0)) for s in stages) / 1e9, 3),
     }
 
 
