@@ -48,6 +48,9 @@ def _add_job_options(p: argparse.ArgumentParser) -> None:
                    help="push job metrics here at the end (or FRUIT_PIPELINE_PUSHGATEWAY)")
     p.add_argument("--no-metrics", action="store_true", help="disable job metrics")
     p.add_argument("--s3-endpoint", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)")
+    p.add_argument("--event-log-dir", metavar="URI",
+                   help="Spark event logs for the History Server (default: spark-events next to the output)")
+    p.add_argument("--no-event-log", action="store_true", help="write no Spark event log")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -73,6 +76,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         (("metrics", "pushgateway"), args.pushgateway or os.environ.get("FRUIT_PIPELINE_PUSHGATEWAY") or None),
         (("metrics", "enabled"), False if args.no_metrics else None),
         (("s3", "endpoint"), args.s3_endpoint),
+        (("event_log", "dir"), _absolute(args.event_log_dir)),
+        (("event_log", "enabled"), False if args.no_event_log else None),
         (("reduction", "vocabulary_size"), getattr(args, "vocabulary_size", None)),
         (("reduction", "pca_components"), getattr(args, "pca_components", None)),
         (("reduction", "enabled"), False if getattr(args, "no_reduction", False) else None),
@@ -196,6 +201,10 @@ EXTENSIONS.append(_register_emr)
 from .observability.cost_command import register as _register_cost  # noqa: E402  (`cost`)
 
 EXTENSIONS.append(_register_cost)
+
+from .observability.history_server import register as _register_history  # noqa: E402  (`history`)
+
+EXTENSIONS.append(_register_history)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:

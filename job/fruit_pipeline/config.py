@@ -91,6 +91,15 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class EventLogConfig:
+    """Spark event logs, read by the Spark History Server: on by default, zstd-compressed, rolled at a size."""
+
+    enabled: bool = True
+    dir: str = ""  # empty: `spark-events` next to the output (OUTPUT/../spark-events)
+    rolling_max_file_size: str = "128m"
+
+
+@dataclass(frozen=True)
 class SparkConfig:
     master: str = "local[*]"
     profile: str = "local"
@@ -136,6 +145,7 @@ class PipelineConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     s3: S3Config = field(default_factory=S3Config)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    event_log: EventLogConfig = field(default_factory=EventLogConfig)
     emr: EmrConfig = field(default_factory=EmrConfig)
 
 

@@ -6,7 +6,6 @@ import sys
 from typing import Mapping
 
 from ..config import PipelineConfig
-from .spark_conf import EXTENSIONS
 
 SERVLET = "org.apache.spark.metrics.sink.PrometheusServlet"
 DRIVER_PATH = "/metrics/driver/prometheus"
@@ -40,5 +39,3 @@ def announce(spark_context) -> None:
     for name, url in endpoint_urls(spark_context.uiWebUrl).items():
         print(f"metrics: {name} {url}", file=sys.stderr, flush=True)
 
-
-EXTENSIONS.append(metrics_conf)

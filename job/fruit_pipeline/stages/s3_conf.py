@@ -7,7 +7,6 @@ from typing import Mapping
 
 from ..config import PipelineConfig
 from ..jars_lock import read_lock
-from .spark_conf import EXTENSIONS
 
 JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"
 LOCK = Path(__file__).resolve().parents[3] / "image" / "jars.lock"
@@ -78,5 +77,3 @@ def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
             conf["spark.jars"] = ",".join(str(j) for j in jars)
     return conf
 
-
-EXTENSIONS.append(s3_conf)

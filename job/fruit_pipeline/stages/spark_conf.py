@@ -10,6 +10,9 @@ import os
 from typing import Mapping
 
 from ..config import PipelineConfig
+from .eventlog_conf import eventlog_conf
+from .metrics_conf import metrics_conf
+from .s3_conf import s3_conf
 
 LOG4J_PROPERTIES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "log4j2.properties")
 
@@ -64,8 +67,8 @@ def emr_conf(cfg: PipelineConfig) -> dict[str, str]:
 
 PROFILE_CONF = {"local": local_conf, "kubernetes": kubernetes_conf, "emr": emr_conf}
 
-# Extra sources of settings (S3, metrics) register here; each maps the config to a dict.
-EXTENSIONS: list = []
+# Settings of one concern each (S3, metrics, event logs); each maps (config, environment) to a dict.
+SOURCES = (s3_conf, metrics_conf, eventlog_conf)
 
 
 def spark_conf(cfg: PipelineConfig, env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -73,11 +76,8 @@ def spark_conf(cfg: PipelineConfig, env: Mapping[str, str] | None = None) -> dic
     env = os.environ if env is None else env
     conf = base_conf(cfg)
     conf.update(PROFILE_CONF[cfg.spark.profile](cfg))
-    for extension in EXTENSIONS:
-        conf.update(extension(cfg, env))
+    for source in SOURCES:
+        conf.update(source(cfg, env))
     conf.update(cfg.spark.conf)
     return conf
 
-
-from . import metrics_conf  # noqa: E402,F401  (registers Spark's Prometheus settings)
-from . import s3_conf  # noqa: E402,F401  (registers the s3a settings)
