@@ -233,3 +233,18 @@ def test_every_emr_setting_has_a_submit_flag():
     assert {f.name for f in dataclasses.fields(EmrConfig)} == flagged
     parsed = build_parser().parse_args(["emr", "submit", "--dry-run"])
     assert all(getattr(parsed, field) is None for field in flagged - {"persistent_app_ui", "tags"})  # unset: TOML wins
+
+
+def test_event_logs_go_to_s3_beside_the_persistent_app_ui():
+    default = build_request(cfg())
+    assert default["configurationOverrides"]["monitoringConfiguration"]["persistentAppUI"] == "ENABLED"
+    defaults = classification(default, "spark-defaults")
+    assert (defaults["spark.eventLog.enabled"], defaults["spark.eventLog.dir"]) == ("true", "s3://features/spark-events")
+    assert (defaults["spark.eventLog.rolling.enabled"], defaults["spark.eventLog.compression.codec"]) == ("true", "zstd")
+    shared = build_request(cfg(event_log={"dir": "s3://logs/spark-events"}))
+    assert classification(shared, "spark-defaults")["spark.eventLog.dir"] == "s3://logs/spark-events"
+    arguments = shared["jobDriver"]["sparkSubmitJobDriver"]["entryPointArguments"]
+    assert arguments[arguments.index("--event-log-dir") + 1] == "s3://logs/spark-events"
+    off = build_request(cfg(event_log={"enabled": False}))
+    assert "spark.eventLog.enabled" not in classification(off, "spark-defaults")
+    assert "--no-event-log" in off["jobDriver"]["sparkSubmitJobDriver"]["entryPointArguments"]

@@ -33,6 +33,7 @@ VALUE_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("reduction", "pca_components"), "--pca-components"),
     (("metrics", "port"), "--metrics-port"),
     (("metrics", "pushgateway"), "--pushgateway"),
+    (("event_log", "dir"), "--event-log-dir"),
 )
 # Switches: (config path, value that the switch sets, flag).
 SWITCHES: tuple[tuple[tuple[str, ...], bool, str], ...] = (
@@ -40,6 +41,7 @@ SWITCHES: tuple[tuple[tuple[str, ...], bool, str], ...] = (
     (("reduction", "enabled"), False, "--no-reduction"),
     (("evaluation", "enabled"), False, "--no-evaluation"),
     (("metrics", "enabled"), False, "--no-metrics"),
+    (("event_log", "enabled"), False, "--no-event-log"),
 )
 # Settings the EMR profile does not use: EMR sets the master; EMRFS replaces the s3a settings.
 IGNORED_ON_EMR = ("emr", "s3", "spark.master")
