@@ -5,13 +5,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= data/sample
 OUT ?= out
+EVENTS ?= spark-events
+HISTORY_PORT ?= 18080
 SAMPLE_ARGS ?= --classes 5 --per-class 80
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?= --images 20000 --cores 2 --scaling 5000,20000,50000
 BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --scaling 1000,2000
 
-.PHONY: help venv dev sample run test test-unit system-deps helm bench bench-quick image manifests cluster-test clean
+.PHONY: help venv dev sample run history test test-unit system-deps helm bench bench-quick image manifests cluster-test clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,6 +41,9 @@ sample: $(SAMPLE)/.complete ## generate the synthetic sample bank (not committed
 
 run: $(BIN)/fruit-pipeline $(SAMPLE)/.complete ## run the job on the sample bank -> $(OUT)/
 	$(BIN)/fruit-pipeline run --input $(SAMPLE) --output $(OUT) $(RUN_ARGS)
+
+history: $(BIN)/fruit-pipeline ## Spark History Server over the runs' event logs ($(EVENTS), next to $(OUT)) on 127.0.0.1:$(HISTORY_PORT)
+	$(BIN)/fruit-pipeline history --dir $(EVENTS) --host 127.0.0.1 --port $(HISTORY_PORT)
 
 system-deps: ## Docker engine, Prometheus, Pushgateway, debootstrap, shellcheck (needs root or sudo)
 	bash tests/infra/install-system-deps.sh
@@ -71,4 +76,4 @@ bench-quick: $(VENV)/.test-deps jars ## the same benchmark on 2k images (a few m
 	$(BIN)/python -m benchmarks.run $(BENCH_QUICK_ARGS) --results .cache/bench/results-quick
 
 clean: ## remove generated data and outputs (keeps .venv)
-	rm -rf data out .pytest_cache
+	rm -rf data out spark-events .pytest_cache

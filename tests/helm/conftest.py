@@ -19,6 +19,8 @@ VARIANTS = {
     "kind": ["--values", str(CHART / "values-kind.yaml")],
     "eks": ["--values", str(CHART / "values-eks.yaml")],
     "emr-spark-operator": ["--values", str(CHART / "values-emr-spark-operator.yaml")],
+    "history": ["--values", str(CHART / "values-kind.yaml"), "--set", "history.enabled=true",
+                "--set", "eventLog.dir=s3a://fruit-logs/spark-events"],
     "scheduled": ["--set", "schedule.enabled=true", "--set", "metrics.podMonitor.enabled=true",
                   "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true"],
 }

@@ -58,7 +58,7 @@ def crd_validators() -> dict[str, jsonschema.Draft7Validator]:
     return validators
 
 
-@pytest.mark.parametrize("variant", ["default", "kind", "eks", "emr-spark-operator"])
+@pytest.mark.parametrize("variant", ["default", "kind", "eks", "emr-spark-operator", "history"])
 def test_lint_strict(helm_bin, variant):
     result = helm(helm_bin, "lint", "--strict", str(CHART), *VARIANTS[variant])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,7 +68,8 @@ def test_lint_strict(helm_bin, variant):
 def test_each_variant_renders_one_application(objects):
     assert {name: [d["kind"] for d in docs if "SparkApplication" in d["kind"]] for name, docs in objects.items()} == {
         "default": ["SparkApplication"], "kind": ["SparkApplication"], "eks": ["SparkApplication"],
-        "emr-spark-operator": ["SparkApplication"], "scheduled": ["ScheduledSparkApplication"]}
+        "emr-spark-operator": ["SparkApplication"], "history": ["SparkApplication"],
+        "scheduled": ["ScheduledSparkApplication"]}
 
 
 def test_spark_applications_match_the_operator_crds(objects, crd_validators):
@@ -102,7 +103,7 @@ def test_other_objects_match_kubernetes_schemas(objects, kube_version):
         except kubernetes_validate.ValidationError as error:
             pytest.fail(f"{name} {doc['kind']}: {error.message} at {list(error.path)}")
         seen.add(doc["kind"])
-    assert seen == {"ServiceAccount", "Role", "RoleBinding", "ConfigMap"}
+    assert seen == {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service"}
 
 
 def test_pod_monitor_scrapes_the_driver_metrics_endpoints(objects):

@@ -86,7 +86,7 @@ def test_rbac_is_namespaced_and_least_privilege(objects):
     kinds = {doc["kind"] for _, doc in all_objects(objects)}
     assert not kinds & {"ClusterRole", "ClusterRoleBinding"}
     roles = [(name, doc) for name, doc in all_objects(objects) if doc["kind"] == "Role"]
-    assert len(roles) == 4  # every variant but emr-spark-operator (EMR's chart brings its own)
+    assert len(roles) == 5  # every variant but emr-spark-operator (EMR's chart brings its own)
     for name, role in roles:
         for rule in role["rules"]:
             assert rule["apiGroups"] == [""], name

@@ -78,6 +78,12 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{- if .Values.s3.pathStyle }}{{ $args = concat $args (list "--conf" "spark.hadoop.fs.s3a.path.style.access=true") }}{{ end }}
 {{- if ne .Values.s3.committer "magic" }}{{ $args = concat $args (list "--conf" (printf "spark.hadoop.fs.s3a.committer.name=%s" .Values.s3.committer)) }}{{ end }}
 {{- end }}
+{{- if not .Values.eventLog.enabled }}
+{{- $args = concat $args (list "--no-event-log") }}
+{{- else }}
+{{- if .Values.eventLog.dir }}{{ $args = concat $args (list "--event-log-dir" .Values.eventLog.dir) }}{{ end }}
+{{- if ne .Values.eventLog.rollingMaxFileSize "128m" }}{{ $args = concat $args (list "--conf" (printf "spark.eventLog.rolling.maxFileSize=%s" .Values.eventLog.rollingMaxFileSize)) }}{{ end }}
+{{- end }}
 {{- if and .Values.metrics.enabled (ne .Values.metrics.namespace "fruit_pipeline") }}
 {{- $args = concat $args (list "--conf" (printf "spark.metrics.namespace=%s" .Values.metrics.namespace)) }}
 {{- end }}
@@ -108,6 +114,15 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{- $_ := set $conf "spark.metrics.conf.*.sink.prometheusServlet.class" "org.apache.spark.metrics.sink.PrometheusServlet" }}
 {{- $_ := set $conf "spark.metrics.conf.*.sink.prometheusServlet.path" "/metrics/driver/prometheus" }}
 {{- $_ := set $conf "spark.metrics.appStatusSource.enabled" "true" }}
+{{- end }}
+{{- if and .Values.eventLog.enabled .Values.eventLog.dir }}
+{{- /* The job sets the same; shown here so the SparkApplication says where its log goes. */}}
+{{- $_ := set $conf "spark.eventLog.enabled" "true" }}
+{{- $_ := set $conf "spark.eventLog.dir" .Values.eventLog.dir }}
+{{- $_ := set $conf "spark.eventLog.compress" "true" }}
+{{- $_ := set $conf "spark.eventLog.compression.codec" "zstd" }}
+{{- $_ := set $conf "spark.eventLog.rolling.enabled" "true" }}
+{{- $_ := set $conf "spark.eventLog.rolling.maxFileSize" .Values.eventLog.rollingMaxFileSize }}
 {{- end }}
 {{- $_ := set $conf "spark.ui.port" (toString (int64 .Values.driver.uiPort)) }}
 {{- $_ := set $conf "spark.kubernetes.executor.deleteOnTermination" "true" }}
@@ -159,4 +174,9 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{/* A value as Spark expects it: whole numbers without exponent (YAML numbers arrive as float64). */}}
 {{- define "fruit-pipeline.string" -}}
 {{- if and (kindIs "float64" .) (eq . (floor .)) }}{{ int64 . }}{{ else }}{{ toString . }}{{ end }}
+{{- end }}
+
+{{/* The event-log directory the History Server reads. */}}
+{{- define "fruit-pipeline.historyDirectory" -}}
+{{- required "history.logDirectory (or eventLog.dir) is required when history.enabled" (default .Values.eventLog.dir .Values.history.logDirectory) }}
 {{- end }}
