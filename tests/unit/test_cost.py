@@ -118,3 +118,4 @@ def test_cli_refuses_a_missing_manifest(tmp_path):
     result = run_cli("cost", "--manifest", str(tmp_path / "nope.json"))
     assert (result.returncode, result.stderr.strip()) == (2, f"fruit-pipeline: error: manifest not found: "
                                                               f"{tmp_path / 'nope.json'}")
+

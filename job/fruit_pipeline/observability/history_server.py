@@ -47,8 +47,11 @@ def settings(log_dir: str, port: int, s3: S3Config, profile: str, env: Mapping[s
     conf = {"spark.history.fs.logDirectory": log_dir, "spark.history.ui.port": str(port),
             "spark.history.fs.update.interval": "5s"}
     if log_dir.startswith(("s3a://", "s3://")):
-        cfg = PipelineConfig(input=log_dir, s3=s3, spark=SparkConfig(profile=profile))
+        as_s3a = "s3a://" + log_dir.split("://", 1)[1]
+        cfg = PipelineConfig(input=as_s3a, s3=s3, spark=SparkConfig(profile=profile))
         conf.update({k: v for k, v in s3_conf(cfg, env).items() if k.startswith(("spark.hadoop.", "spark.jars"))})
+        if log_dir.startswith("s3://"):  # EMR's event logs: read s3:// through S3A outside EMR
+            conf["spark.hadoop.fs.s3.impl"] = conf["spark.hadoop.fs.s3a.impl"]
     conf.update(extra)
     return conf
 
