@@ -24,10 +24,20 @@ def stage_rows(events: list[dict]) -> list[dict]:
     return rows
 
 
+def _text(path: pathlib.Path) -> str:
+    """A log file's text; `.zstd` files (the job's default codec) through pyarrow's zstd stream decoder."""
+    if path.suffix != ".zstd":
+        return path.read_text()
+    import pyarrow as pa
+
+    with pa.CompressedInputStream(pa.OSFile(str(path)), "zstd") as stream:
+        return stream.read().decode("utf-8")
+
+
 def read_events(path: pathlib.Path) -> list[dict]:
     """Events of one log file, or of a Spark 4 rolling log directory (events_N_* files in order)."""
     files = sorted(path.glob("events_*"), key=lambda p: int(p.name.split("_")[1])) if path.is_dir() else [path]
-    return [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for f in files for line in _text(f).splitlines() if line.strip()]
 
 
 def table(rows: list[dict]) -> str:

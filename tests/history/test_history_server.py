@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from benchmarks.stage_times import read_events
 from conftest import require, run_cli
 from fruit_pipeline.stages.s3_conf import locked_jars
 from infra.net import free_port, http_get, wait_for
@@ -79,8 +80,10 @@ def test_local_event_log_is_replayed_by_the_history_server(small_bank: Path, tmp
     manifest = json.loads((tmp_path / "runs" / "out" / "manifest.json").read_text())
     events = tmp_path / "runs" / "spark-events"  # the default: next to the output
     assert manifest["parameters"]["event_log"] == {"enabled": True, "dir": "", "rolling_max_file_size": "128m"}
-    _assert_rolling_compressed([p.relative_to(events).as_posix() for p in events.rglob("*")],
-                               manifest["spark"]["application_id"])
+    app_id = manifest["spark"]["application_id"]
+    _assert_rolling_compressed([p.relative_to(events).as_posix() for p in events.rglob("*")], app_id)
+    replayed = read_events(events / f"eventlog_v2_{app_id}")  # the benchmark's stage timer reads the zstd log
+    assert (replayed[0]["Event"], replayed[-1]["Event"]) == ("SparkListenerLogStart", "SparkListenerApplicationEnd")
     with history_server(str(events), tmp_path / "history.log") as base:
         assert_history_matches_manifest(base, manifest)
 
