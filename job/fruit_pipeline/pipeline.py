@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from .config import PipelineConfig, to_dict
 from .bank_files import Skips
 from .errors import PipelineError
-from .imaging.labels import label_twins
+from .imaging.labels import TRAINING, label_twins, no_training_message
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
@@ -62,6 +62,7 @@ class Extraction:
     tally: accounting.Tally
     indexed: int
     skips: Skips = field(default_factory=Skips)
+    top_folders: set[str] = field(default_factory=set)
     files: DataFrame | None = None
     listing_errors: DataFrame | None = None
 
@@ -104,7 +105,7 @@ def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
     with clock.stage("extract"):
         extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
         tally = accounting.tally(extracted)  # also fills the cache
-    return Extraction(spark, bank, extracted, tally, n_indexed, skips)
+    return Extraction(spark, bank, extracted, tally, n_indexed, skips, found.top_folders)
 
 
 def _tally(result: RunResult, ex: Extraction) -> None:
@@ -135,6 +136,8 @@ def report_notes(result: RunResult) -> list[str]:
     """Lines the report states before its plots: warnings and skipped files."""
     skipped = result.skipped
     notes = [f"Warning: {w}" for w in result.warnings]
+    if result.evaluation.get("unseen_test_rows"):
+        notes.append(f"Evaluation metrics are over {result.evaluation['metrics_over']}.")
     if skipped.get("files"):
         reasons = ", ".join(f"{n} {reason}" for reason, n in skipped["by_reason"].items())
         notes.append(f"Skipped {skipped['files']} file(s) under the input: {reasons}.")
@@ -232,6 +235,8 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     ex = _extract_all(spark, cfg, clock, after_listing)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
+    if models is None and cfg.reduction.enabled and TRAINING not in {s for s, _l, _n in ex.tally.class_counts()}:
+        raise PipelineError(no_training_message(ex.top_folders))
     if models is not None or cfg.reduction.enabled:
         with clock.stage("reduce"):
             features, models = _reduce(cfg, features, models, models_uri, result)

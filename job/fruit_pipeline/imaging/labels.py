@@ -36,6 +36,14 @@ def label_and_split(path: str) -> tuple[str, str]:
     return label, split
 
 
+def no_training_message(top_folders: set[str]) -> str:
+    """One line for a bank without a Training split, naming the top-level folders that were found."""
+    found = ", ".join(repr(f) for f in sorted(top_folders)) or "none (images directly in the input folder)"
+    return (f"no Training images: the vocabulary and PCA are fitted on the Training split only; top-level folders "
+            f"found: {found} (split folders are named Training/train, Test/testing or Validation/val/valid, "
+            f"any case, each holding one folder per label)")
+
+
 def label_twins(labels: list[str]) -> list[list[str]]:
     """Groups of distinct labels that differ only by case or surrounding whitespace, sorted."""
     groups: dict[str, set[str]] = defaultdict(set)

@@ -85,6 +85,7 @@ class Survey:
 
     images: list[str] = field(default_factory=list)
     skips: Skips = field(default_factory=Skips)
+    top_folders: set[str] = field(default_factory=set)  # first folder of each image's path under the bank
 
 
 def local_root(uri: str) -> str | None:
@@ -135,6 +136,8 @@ def survey(spark: SparkSession, uri: str) -> Survey:
         reason = skip_reason(rel, dangling)
         if reason is None:
             result.images.append(path)
+            if "/" in rel:
+                result.top_folders.add(rel.split("/", 1)[0])
         else:
             result.skips.add(rel, reason)
     return result
