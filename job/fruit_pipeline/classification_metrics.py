@@ -31,7 +31,7 @@ def summary(matrix: np.ndarray, labels: list[str]) -> dict:
     }
 
 
-def test_coverage(test_counts: dict[str, int], train_labels: list[str]) -> dict:
+def coverage_of_test_rows(test_counts: dict[str, int], train_labels: list[str]) -> dict:
     """Which Test rows the metrics can cover: those whose label has Training images; the others named and counted."""
     known = set(train_labels)
     unseen = {label: n for label, n in sorted(test_counts.items()) if label not in known}

@@ -1,6 +1,6 @@
 """Which Test rows the metrics cover when some Test labels have no Training images (pure)."""
 
-from fruit_pipeline.classification_metrics import test_coverage as coverage
+from fruit_pipeline.classification_metrics import coverage_of_test_rows as coverage
 from fruit_pipeline.imaging.labels import no_training_message
 
 

@@ -12,7 +12,7 @@ from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ..classification_metrics import confusion_matrix, summary, test_coverage
+from ..classification_metrics import confusion_matrix, summary, coverage_of_test_rows
 from ..config import EvaluationConfig
 from .reduction import TRAINING, bank_key, deterministic, with_vectors
 
@@ -54,7 +54,7 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc", handleInvalid="keep")
     indexer_model = indexer.fit(train_raw)
     labels = list(indexer_model.labels)
-    coverage = test_coverage({r["label"]: int(r["count"]) for r in test_raw.groupBy("label").count().collect()},
+    coverage = coverage_of_test_rows({r["label"]: int(r["count"]) for r in test_raw.groupBy("label").count().collect()},
                              labels)
     if coverage["unseen_test_rows"]:
         log.warning("evaluation: %s", coverage["metrics_over"])
