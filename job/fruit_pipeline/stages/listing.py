@@ -116,14 +116,19 @@ def _walk_local(root: str):
 
 
 def _walk_hadoop(spark: SparkSession, uri: str):
-    """The same for any Hadoop file system (s3a:, s3: on EMR), through its recursive listing."""
+    """The same for any Hadoop file system (s3a:, s3: on EMR), through its recursive (flat, paged) listing.
+    The paths cross from the JVM as one NUL-separated string, not one Py4J round trip per file."""
     jvm = spark.sparkContext._jvm
     root = jvm.org.apache.hadoop.fs.Path(uri)
     fs = root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
-    files = fs.listFiles(root, True)
-    while files.hasNext():
-        path = files.next().getPath().toString()
+    statuses = jvm.org.apache.hadoop.util.functional.RemoteIterators.toList(fs.listFiles(root, True))
+    if statuses.isEmpty():
+        return
+    typed = jvm.java.util.Arrays.copyOf(statuses.toArray(), statuses.size(),
+                                        jvm.java.lang.Class.forName("[Lorg.apache.hadoop.fs.FileStatus;"))
+    paths = jvm.org.apache.hadoop.fs.FileUtil.stat2Paths(typed)
+    for path in jvm.scala.collection.immutable.ArraySeq.unsafeWrapArray(paths).mkString("\0").split("\0"):
         yield path, path[len(prefix):] if path.startswith(prefix) else path.rsplit("/", 1)[-1], False
 
 
