@@ -8,7 +8,7 @@ import pandas as pd
 
 from fruit_pipeline.bank_files import HIDDEN
 from fruit_pipeline.stages.s3_conf import locked_jars
-from odd_bank import write_odd_bank
+from odd_bank import DIMENSIONS, write_odd_bank
 from torture import jpeg, textured
 
 
@@ -49,6 +49,8 @@ def test_odd_bank_on_s3a(s3_server, tmp_path: Path):
     got = {p.removeprefix(prefix): (label, split)
            for p, label, split in zip(features["path"], features["label"], features["split"])}
     assert got == bank.images
+    dims = {p.removeprefix(prefix): (w, h) for p, w, h in zip(features["path"], features["width"], features["height"])}
+    assert dims == {rel: DIMENSIONS.get(rel, (100, 100)) for rel in bank.images}
     assert _parquet(client, "odd", "out/errors/").empty
     manifest = json.loads(client.get_object(Bucket="odd", Key="out/manifest.json")["Body"].read())
     n = len(bank.images)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from fruit_pipeline.bank_files import HIDDEN
-from odd_bank import PECHE_NFC, write_odd_bank
+from odd_bank import DIMENSIONS, PECHE_NFC, write_odd_bank
 from spark.helpers import errors, features, manifest, run
 from torture import jpeg, textured
 
@@ -33,6 +33,9 @@ def test_every_image_gives_its_exact_label_and_split(odd_run):
     got = {_rel(r["path"], bank.root): (r["label"], r["split"]) for r in features(out)}
     assert got == bank.images
     assert errors(out) == []
+    dims = {_rel(r["path"], bank.root): (r["width"], r["height"]) for r in features(out)}
+    assert dims == {rel: DIMENSIONS.get(rel, (100, 100)) for rel in bank.images}
+    assert {_rel(r["path"], bank.root): r["n_keypoints"] for r in features(out)}["Training/Kiwi/thin.png"] == 0
     labels = {r["label"].encode() for r in features(out)}
     assert PECHE_NFC.encode() in labels and b"Apple%20Red" in labels and b"Apple Red" in labels
 
