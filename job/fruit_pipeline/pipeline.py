@@ -14,10 +14,10 @@ from typing import Any, Callable
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from .config import PipelineConfig, to_dict
 from .bank_files import Skips
+from .config import PipelineConfig, to_dict
 from .errors import PipelineError
-from .imaging.labels import TRAINING, label_twins, no_training_message
+from .imaging.labels import TRAINING, no_training_message
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
@@ -112,7 +112,7 @@ def _tally(result: RunResult, ex: Extraction) -> None:
     """Counts for the manifest and metrics: the extraction's tally plus the (rare) listing errors."""
     result.input_files = ex.indexed + ex.skips.image_files
     result.skipped = ex.skips.as_dict()
-    result.warnings = label_warnings(ex.tally)
+    result.warnings = accounting.label_warnings(ex.tally)
     for warning in result.warnings:
         log.warning("%s", warning)
     if ex.skips.files:
@@ -130,25 +130,6 @@ def _tally(result: RunResult, ex: Extraction) -> None:
     if result.features_rows + result.error_rows + ex.skips.image_files != result.input_files:
         raise PipelineError(f"accounting mismatch: {result.input_files} image files listed, {result.features_rows} "
                             f"feature rows + {result.error_rows} error rows written + {ex.skips.image_files} skipped")
-
-
-def report_notes(result: RunResult) -> list[str]:
-    """Lines the report states before its plots: warnings and skipped files."""
-    skipped = result.skipped
-    notes = [f"Warning: {w}" for w in result.warnings]
-    if result.evaluation.get("unseen_test_rows"):
-        notes.append(f"Evaluation metrics are over {result.evaluation['metrics_over']}.")
-    if skipped.get("files"):
-        reasons = ", ".join(f"{n} {reason}" for reason, n in skipped["by_reason"].items())
-        notes.append(f"Skipped {skipped['files']} file(s) under the input: {reasons}.")
-    return notes
-
-
-def label_warnings(tally: accounting.Tally) -> list[str]:
-    """One line per group of labels that differ only by case or surrounding whitespace."""
-    labels = sorted({label for _split, label, _n in tally.class_counts()})
-    return [f"labels differ only by case or surrounding whitespace: {', '.join(map(repr, group))}"
-            for group in label_twins(labels)]
 
 
 def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, started: float) -> dict[str, Any]:
@@ -216,7 +197,7 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
                   "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed),
-                  "notes": report_notes(result)}
+                  "notes": accounting.report_notes(result.warnings, result.skipped, result.evaluation)}
     with tempfile.TemporaryDirectory() as tmp:
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
                      f"fruit-pipeline run {result.run_id}")

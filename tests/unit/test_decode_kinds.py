@@ -91,8 +91,8 @@ def _upright() -> np.ndarray:
 
 # EXIF orientation -> how the camera stored the upright picture (the inverse of what a viewer applies).
 STORED = {1: lambda a: a, 2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
-          5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, 1), 7: lambda a: np.rot90(a, 2).transpose(1, 0, 2),
-          8: lambda a: np.rot90(a, -1)}
+          5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, 1),
+          7: lambda a: np.rot90(a, 2).transpose(1, 0, 2), 8: lambda a: np.rot90(a, -1)}
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

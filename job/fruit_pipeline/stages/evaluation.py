@@ -12,7 +12,7 @@ from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ..classification_metrics import confusion_matrix, summary, coverage_of_test_rows
+from ..classification_metrics import confusion_matrix, coverage_of_test_rows, summary
 from ..config import EvaluationConfig
 from .reduction import TRAINING, bank_key, deterministic, with_vectors
 
