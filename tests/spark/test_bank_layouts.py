@@ -82,3 +82,25 @@ def test_a_bank_of_only_hidden_files_says_what_it_skipped(spark, tmp_path):
     (tmp_path / "bank" / "_Unsorted" / "a.jpg").write_bytes(jpeg(textured(1)))
     with pytest.raises(PipelineError, match=r"no \.jpg/\.jpeg/\.png files under .*; 1 skipped \(1 hidden name"):
         run(spark, tmp_path / "bank", tmp_path / "out", **NO_REDUCTION)
+
+
+def test_an_image_added_after_spark_listed_the_bank_is_counted(spark, tmp_path, monkeypatch):
+    """The walk runs after Spark's index is built: a file that arrives in between is a counted skip, and the
+    path forms of both listings agree for odd names (else every image would be counted)."""
+    from fruit_pipeline.bank_files import NOT_INDEXED
+    from fruit_pipeline.stages import listing
+
+    bank = write_odd_bank(tmp_path / "odd [v2]")
+    late = bank.root / "Training" / "Apple%20Red" / "late 2024-05-01T10:15:00.jpg"
+    survey = listing.survey
+
+    def survey_after_a_late_file(spark_, uri):
+        late.write_bytes(jpeg(textured(30)))
+        return survey(spark_, uri)
+
+    monkeypatch.setattr(listing, "survey", survey_after_a_late_file)
+    m = run(spark, bank.root, tmp_path / "out", **NO_REDUCTION)
+    n = len(bank.images)
+    assert m["counts"] == {"input_files": n + bank.skipped_images + 1, "features_rows": n, "error_rows": 0}
+    assert m["skipped"]["by_reason"][NOT_INDEXED] == 1
+    assert m["skipped"]["examples"][NOT_INDEXED] == ["Training/Apple%20Red/late 2024-05-01T10:15:00.jpg"]

@@ -83,7 +83,7 @@ def indexed_paths(spark: SparkSession, bank: DataFrame) -> DataFrame:
 class Survey:
     """Every file under the bank: the images Spark should read (paths as its `path` column) and the skips."""
 
-    images: list[str] = field(default_factory=list)
+    images: dict[str, str] = field(default_factory=dict)  # path as Spark writes it -> path under the bank
     skips: Skips = field(default_factory=Skips)
     top_folders: set[str] = field(default_factory=set)  # first folder of each image's path under the bank
 
@@ -140,7 +140,7 @@ def survey(spark: SparkSession, uri: str) -> Survey:
     for path, rel, dangling in entries:
         reason = skip_reason(rel, dangling)
         if reason is None:
-            result.images.append(path)
+            result.images[path] = rel
             if "/" in rel:
                 result.top_folders.add(rel.split("/", 1)[0])
         else:
@@ -153,9 +153,9 @@ def reconcile(spark: SparkSession, bank: DataFrame, found: Survey, indexed: int)
     if indexed == len(found.images):
         return found.skips
     in_index = {r["path"] for r in indexed_paths(spark, bank).collect()}
-    missing = [p for p in found.images if p not in in_index]
+    missing = [rel for path, rel in found.images.items() if path not in in_index]
     if missing:
         log.warning("%d image file(s) are not in Spark's file index; counted as skipped", len(missing))
-    for path in missing:
-        found.skips.add(path, NOT_INDEXED)
+    for rel in missing:
+        found.skips.add(rel, NOT_INDEXED)
     return found.skips
