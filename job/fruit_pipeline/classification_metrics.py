@@ -29,3 +29,16 @@ def summary(matrix: np.ndarray, labels: list[str]) -> dict:
         "per_class_recall": {label: float(r) for label, r, p in zip(labels, recall, present) if p},
         "test_rows": total,
     }
+
+
+def coverage_of_test_rows(test_counts: dict[str, int], train_labels: list[str]) -> dict:
+    """Which Test rows the metrics can cover: those whose label has Training images; the others named and counted."""
+    known = set(train_labels)
+    unseen = {label: n for label, n in sorted(test_counts.items()) if label not in known}
+    total, left_out = sum(test_counts.values()), sum(unseen.values())
+    scope = f"{total - left_out} of {total} Test rows (those whose label has Training images)"
+    if unseen:
+        names = ", ".join(f"{label!r} ({n})" for label, n in unseen.items())
+        scope += f"; {left_out} row(s) of {len(unseen)} label(s) absent from Training left out: {names}"
+    return {"test_rows_total": total, "unseen_test_labels": unseen, "unseen_test_rows": left_out,
+            "metrics_over": scope}

@@ -14,8 +14,10 @@ from typing import Any, Callable
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
+from .bank_files import Skips
 from .config import PipelineConfig, to_dict
 from .errors import PipelineError
+from .imaging.labels import TRAINING, no_training_message
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
@@ -42,6 +44,8 @@ class RunResult:
     evaluation: dict[str, Any] = field(default_factory=dict)
     reduction: dict[str, Any] = field(default_factory=dict)
     spark_status: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _new_run_id() -> str:
@@ -57,6 +61,8 @@ class Extraction:
     extracted: DataFrame
     tally: accounting.Tally
     indexed: int
+    skips: Skips = field(default_factory=Skips)
+    top_folders: set[str] = field(default_factory=set)
     files: DataFrame | None = None
     listing_errors: DataFrame | None = None
 
@@ -89,19 +95,28 @@ def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
     with clock.stage("list"):
         bank = listing.load_images(spark, cfg.input)  # lists the files once, on the driver
         n_indexed = listing.indexed_file_count(bank)
+        found = listing.survey(spark, cfg.input)
         if n_indexed == 0:
-            raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}")
+            skipped = found.skips.summary()
+            raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}" + (f"; {skipped}" if skipped else ""))
+        skips = listing.reconcile(spark, bank, found, n_indexed)
     if after_listing is not None:
         after_listing()
     with clock.stage("extract"):
         extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
         tally = accounting.tally(extracted)  # also fills the cache
-    return Extraction(spark, bank, extracted, tally, n_indexed)
+    return Extraction(spark, bank, extracted, tally, n_indexed, skips, found.top_folders)
 
 
 def _tally(result: RunResult, ex: Extraction) -> None:
     """Counts for the manifest and metrics: the extraction's tally plus the (rare) listing errors."""
-    result.input_files = ex.indexed
+    result.input_files = ex.indexed + ex.skips.image_files
+    result.skipped = ex.skips.as_dict()
+    result.warnings = accounting.label_warnings(ex.tally)
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    if ex.skips.files:
+        log.info("%s", ex.skips.summary())
     result.features_rows = ex.tally.feature_rows
     result.keypoints_total = ex.tally.keypoints_total
     result.errors_by_stage = ex.tally.errors_by_stage()
@@ -112,9 +127,9 @@ def _tally(result: RunResult, ex: Extraction) -> None:
             result.errors_by_stage[stage] = result.errors_by_stage.get(stage, 0) + n
         result.bytes_read += listed_bytes
     result.error_rows = sum(result.errors_by_stage.values())
-    if result.features_rows + result.error_rows != result.input_files:
-        raise PipelineError(f"accounting mismatch: {result.input_files} files listed, {result.features_rows} "
-                            f"feature rows + {result.error_rows} error rows written")
+    if result.features_rows + result.error_rows + ex.skips.image_files != result.input_files:
+        raise PipelineError(f"accounting mismatch: {result.input_files} image files listed, {result.features_rows} "
+                            f"feature rows + {result.error_rows} error rows written + {ex.skips.image_files} skipped")
 
 
 def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, started: float) -> dict[str, Any]:
@@ -129,6 +144,8 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
         "counts": {"input_files": result.input_files, "features_rows": result.features_rows,
                    "error_rows": result.error_rows},
         "errors_by_stage": result.errors_by_stage,
+        "skipped": result.skipped,
+        "warnings": result.warnings,
         "bytes_read": result.bytes_read,
         "keypoints_total": result.keypoints_total,
         "parameters": params,
@@ -179,7 +196,8 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
-                  "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed)}
+                  "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed),
+                  "notes": accounting.report_notes(result.warnings, result.skipped, result.evaluation)}
     with tempfile.TemporaryDirectory() as tmp:
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
                      f"fruit-pipeline run {result.run_id}")
@@ -198,6 +216,8 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     ex = _extract_all(spark, cfg, clock, after_listing)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
+    if models is None and cfg.reduction.enabled and TRAINING not in {s for s, _l, _n in ex.tally.class_counts()}:
+        raise PipelineError(no_training_message(ex.top_folders))
     if models is not None or cfg.reduction.enabled:
         with clock.stage("reduce"):
             features, models = _reduce(cfg, features, models, models_uri, result)

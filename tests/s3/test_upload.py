@@ -37,3 +37,24 @@ def test_cli_upload_twice_sends_nothing_second_time(s3_server, small_bank: Path)
     assert f"uploaded {n}, skipped 0" in first.stdout
     second = run_cli("upload", "--source", str(small_bank), "--dest", "s3a://cliupl/b", env=s3_server.env())
     assert f"uploaded 0, skipped {n}" in second.stdout
+
+
+def test_junk_is_left_out_and_counted(s3_server, tmp_path: Path):
+    from odd_bank import write_odd_bank
+    from tests.conftest import run_cli
+
+    from fruit_pipeline.bank_files import APPLEDOUBLE, CHECKPOINT, DANGLING, MACOSX, SYSTEM_FILE
+
+    bank = write_odd_bank(tmp_path / "bank")
+    junk = {rel for rel, reason in bank.skipped.items() if reason in (APPLEDOUBLE, MACOSX, CHECKPOINT, SYSTEM_FILE,
+                                                                      DANGLING)}
+    s3_server.client().create_bucket(Bucket="junk")
+    done = run_cli("upload", "--source", str(bank.root), "--dest", "s3://junk/b", env=s3_server.env())
+    assert done.returncode == 0, done.stderr
+    sent = {p.relative_to(bank.root).as_posix() for p in bank.root.rglob("*")
+            if p.is_file() and p.relative_to(bank.root).as_posix() not in junk}
+    assert _keys(s3_server.client(), "junk", "b/") == {f"b/{rel}" for rel in sent}
+    assert sent == set(bank.images) | {"Training/_Unsorted/i.jpg", "Training/Kiwi/notes.txt"}
+    assert done.stdout.strip() == (
+        f"uploaded {len(sent)}, skipped 0 (already present) to s3://junk/b; left out 6 junk file(s): "
+        f"1 {CHECKPOINT}, 1 {DANGLING}, 1 {APPLEDOUBLE}, 1 {MACOSX}, 2 {SYSTEM_FILE}")

@@ -58,7 +58,7 @@ def test_cmyk_jpeg_decodes_to_similar_colours():
 
 
 def test_probe_reads_header_only_dimensions():
-    assert probe(FILES["huge.jpg"][0])[1:] == (6000, 6000)
+    assert probe(FILES["huge.jpg"][0])[1:] == (6000, 6000, 1)
 
 
 def test_pixel_guard_is_configurable():

@@ -34,3 +34,19 @@ def test_prometheus_buckets_are_cumulative():
 
 def test_report_bins_of_ten_with_an_open_last_bin():
     assert keypoint_bins({0: 1, 9: 2, 10: 3, 499: 1, 500: 2, 900: 4}) == [(0, 3), (10, 3), (490, 1), (500, 6)]
+
+
+def test_label_warnings_and_report_notes():
+    from fruit_pipeline.stages.accounting import Group, Tally, label_warnings, report_notes
+
+    tally = Tally([Group("Training", "Kiwi", None, 3, 30, 9), Group("Test", "kiwi ", None, 1, 10, 2),
+                   Group("Training", "KIWI", "decode", 1, 5, 0), Group("Training", "Apple", None, 2, 20, 4)])
+    warnings = label_warnings(tally)
+    assert warnings == ["labels differ only by case or surrounding whitespace: 'Kiwi', 'kiwi '"]
+    skipped = {"files": 3, "image_files": 2, "by_reason": {"dangling symbolic link": 1, "hidden name": 2}}
+    evaluation = {"unseen_test_rows": 4, "metrics_over": "6 of 10 Test rows (...)"}
+    assert report_notes(warnings, skipped, evaluation) == [
+        "Warning: labels differ only by case or surrounding whitespace: 'Kiwi', 'kiwi '",
+        "Evaluation metrics are over 6 of 10 Test rows (...).",
+        "Skipped 3 file(s) under the input: 1 dangling symbolic link, 2 hidden name."]
+    assert report_notes([], {"files": 0}, {"unseen_test_rows": 0}) == []

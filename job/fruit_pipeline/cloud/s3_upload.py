@@ -1,14 +1,20 @@
-"""`fruit-pipeline upload`: copy a local bank to s3:// or s3a://, in parallel, skipping objects already there."""
+"""`fruit-pipeline upload`: copy a local bank to s3:// or s3a://, in parallel, skipping objects already there.
+
+Junk (macOS `._*` and `__MACOSX/`, `.ipynb_checkpoints/`, `.DS_Store`, `Thumbs.db`, ...) and dangling links are
+left out and counted, under the same rules as `run` (bank_files).
+"""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..bank_files import DANGLING, junk_reason
 from ..errors import UsageError
 
 SHA_KEY = "sha256"
@@ -22,10 +28,24 @@ def split_dest(dest: str) -> tuple[str, str]:
     return url.netloc, url.path.strip("/")
 
 
+def local_files(source: Path) -> tuple[list[Path], Counter]:
+    """(files to send in a stable order, left-out files counted by reason) under `source`."""
+    files: list[Path] = []
+    left_out: Counter = Counter()
+    for path in sorted(source.rglob("*")):
+        reason = junk_reason(path.relative_to(source).as_posix())
+        if reason is None and path.is_symlink() and not path.exists():
+            reason = DANGLING
+        if reason is not None:
+            left_out[reason] += not path.is_dir()
+        elif path.is_file():
+            files.append(path)
+    return files, +left_out
+
+
 def plan(source: Path, prefix: str) -> list[tuple[Path, str]]:
-    """(local file, object key) for every file under `source`, in a stable order."""
-    files = sorted(p for p in source.rglob("*") if p.is_file())
-    return [(p, "/".join(filter(None, [prefix, p.relative_to(source).as_posix()]))) for p in files]
+    """(local file, object key) for every file under `source` that is not junk, in a stable order."""
+    return [(p, "/".join(filter(None, [prefix, p.relative_to(source).as_posix()]))) for p in local_files(source)[0]]
 
 
 def sha256(path: Path) -> str:
@@ -68,7 +88,12 @@ def upload(source: Path, dest: str, workers: int = 8, client=None) -> tuple[int,
 
 def cmd_upload(args: argparse.Namespace) -> int:
     uploaded, skipped = upload(Path(args.source), args.dest, args.workers)
-    print(f"uploaded {uploaded}, skipped {skipped} (already present) to {args.dest}")
+    left_out = local_files(Path(args.source))[1]
+    line = f"uploaded {uploaded}, skipped {skipped} (already present) to {args.dest}"
+    if left_out:
+        line += f"; left out {sum(left_out.values())} junk file(s): " + \
+            ", ".join(f"{n} {reason}" for reason, n in sorted(left_out.items()))
+    print(line)
     return 0
 
 

@@ -119,9 +119,16 @@ def _add_image(cols: _Columns, data: bytes, detector: cv2.ORB, cfg: ExtractionCo
         hist = colour.histogram(bgr, cfg.colour)
         pixels = _flat_pixels(bgr, cfg.pixel_size) if cfg.keep_pixels else None
     except cv2.error as exc:
-        raise ImageError("features", f"OpenCV failed: {str(exc).strip().splitlines()[-1]}") from None
+        raise ImageError("features", opencv_reason(exc, bgr)) from None
     _append(cols, width=bgr.shape[1], height=bgr.shape[0], n_keypoints=len(desc), keypoints=points,
             descriptors=desc, colour_hist=hist, pixels=pixels)
+
+
+def opencv_reason(exc: cv2.error, bgr: np.ndarray) -> str:
+    """A plain one-line reason: the image size and OpenCV's message without its source-file location."""
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    message = text.split(" error: ", 1)[-1]
+    return f"OpenCV failed on a {bgr.shape[1]}x{bgr.shape[0]} image: {message}"
 
 
 def extract_batch(paths: list[str], contents: list[bytes | None], cfg: ExtractionConfig,

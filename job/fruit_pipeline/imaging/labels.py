@@ -1,24 +1,52 @@
-"""Label and split from a Fruits-360 path: `<...>/<Split>/<Label>/<name>.jpg`."""
+"""Label and split from a Fruits-360 path: `<...>/<Split>/<Label>/<name>.jpg`.
+
+The label is the parent folder's name exactly as stored (never URL-decoded), NFC-normalised so that names
+written decomposed (NFD, as macOS archives do) and composed are one label. The split is the grandparent
+folder, recognised by its usual names in any case.
+"""
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
+import unicodedata
+from collections import defaultdict
 
-IMAGE_NAME = re.compile(r"\.(jpe?g|png)$", re.IGNORECASE)
-SPLITS = {"training": "Training", "test": "Test"}
-UNSPLIT = "unsplit"
-# Hadoop glob matching the image extensions in any case, for Spark's pathGlobFilter.
-IMAGE_GLOB = "*.{[jJ][pP][gG],[jJ][pP][eE][gG],[pP][nN][gG]}"
+from ..bank_files import IMAGE_GLOB, IMAGE_NAME, is_image_name
+
+__all__ = ["IMAGE_GLOB", "IMAGE_NAME", "is_image_name", "label_and_split", "split_of", "label_twins",
+           "SPLIT_ALIASES", "TRAINING", "TEST", "VALIDATION", "UNSPLIT"]
+
+TRAINING, TEST, VALIDATION, UNSPLIT = "Training", "Test", "Validation", "unsplit"
+SPLIT_ALIASES = {
+    "training": TRAINING, "train": TRAINING,
+    "test": TEST, "testing": TEST,
+    "validation": VALIDATION, "val": VALIDATION, "valid": VALIDATION,
+}
 
 
-def is_image_name(path: str) -> bool:
-    return bool(IMAGE_NAME.search(path))
+def split_of(folder: str) -> str:
+    """The split a folder name stands for (any case, surrounding spaces ignored), else `unsplit`."""
+    return SPLIT_ALIASES.get(unicodedata.normalize("NFC", folder).strip().casefold(), UNSPLIT)
 
 
 def label_and_split(path: str) -> tuple[str, str]:
-    """(label, split) from the parent and grandparent folder; split is Training, Test or unsplit."""
+    """(label, split) from the parent and grandparent folder of a file path or URI."""
     parts = [p for p in path.rstrip("/").split("/") if p]
-    label = unquote(parts[-2]) if len(parts) >= 2 else ""
-    grandparent = unquote(parts[-3]).lower() if len(parts) >= 3 else ""
-    return label, SPLITS.get(grandparent, UNSPLIT)
+    label = unicodedata.normalize("NFC", parts[-2]) if len(parts) >= 2 else ""
+    split = split_of(parts[-3]) if len(parts) >= 3 else UNSPLIT
+    return label, split
+
+
+def no_training_message(top_folders: set[str]) -> str:
+    """One line for a bank without a Training split, naming the top-level folders that were found."""
+    found = ", ".join(repr(f) for f in sorted(top_folders)) or "none (images directly in the input folder)"
+    return (f"no Training images: the vocabulary and PCA are fitted on the Training split only; top-level folders "
+            f"found: {found} (split folders are named Training/train, Test/testing or Validation/val/valid, "
+            f"any case, each holding one folder per label)")
+
+
+def label_twins(labels: list[str]) -> list[list[str]]:
+    """Groups of distinct labels that differ only by case or surrounding whitespace, sorted."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for label in labels:
+        groups[label.strip().casefold()].add(label)
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)

@@ -22,7 +22,12 @@ def make_detector(cfg: OrbConfig) -> cv2.ORB:
 
 
 def detect(detector: cv2.ORB, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (keypoints as N x 4 float32 [x, y, size, angle], descriptors as N x 32 uint8)."""
+    """Return (keypoints as N x 4 float32 [x, y, size, angle], descriptors as N x 32 uint8).
+
+    ORB finds nothing within `edgeThreshold` pixels of the border, so an image whose shorter side is at most
+    twice that has no keypoints; it is not handed to OpenCV, whose pyramid fails on such sizes (e.g. 1 x 64)."""
+    if min(bgr.shape[:2]) <= 2 * detector.getEdgeThreshold():
+        return np.zeros((0, 4), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     keypoints, descriptors = detector.detectAndCompute(gray, None)
     if descriptors is None or not keypoints:

@@ -42,6 +42,9 @@ def summary_table(manifest: dict[str, Any]) -> str:
         ("feature rows", f"{counts['features_rows']}"),
         ("error rows", f"{counts['error_rows']}"),
     ]
+    skipped = manifest.get("skipped") or {}
+    if skipped.get("files"):
+        rows.append(("skipped files", f"{skipped['files']} ({skipped['image_files']} with an image extension)"))
     for stage, reason_count in sorted(manifest.get("errors_by_stage", {}).items()):
         rows.append((f"  errors at {stage}", str(reason_count)))
     for stage, seconds in manifest["durations_s"].items():

@@ -111,6 +111,7 @@ def write_report(out: Path, aggregates: dict[str, Any], explained_variance: list
     if aggregates.get("scatter"):
         images.append(plot_scatter(aggregates["scatter"], out))
     body = [f"<h1>{html.escape(title)}</h1>"]
+    body += [f"<p class='note'>{html.escape(note)}</p>" for note in aggregates.get("notes", [])]
     if evaluation:
         images.append(plot_confusion(evaluation["confusion"], evaluation["labels"], out))
         body.append(f"<p>Test accuracy {evaluation['accuracy']:.3f}, macro-F1 {evaluation['macro_f1']:.3f} "

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from . import fs
+from ..imaging.labels import label_twins
 from .udfs import label_split
 
 
@@ -77,6 +78,24 @@ def tally(extracted: DataFrame) -> Tally:
                     int(r["keypoints"] or 0)) for r in rows if r["by_class"]]
     histogram = {int(r["kp"]): int(r["n"]) for r in rows if not r["by_class"] and r["kp"] is not None}
     return Tally(sorted(groups, key=lambda g: (g.split, g.label, g.stage or "")), dict(sorted(histogram.items())))
+
+
+def label_warnings(tally: Tally) -> list[str]:
+    """One line per group of labels that differ only by case or surrounding whitespace."""
+    labels = sorted({label for _split, label, _n in tally.class_counts()})
+    return [f"labels differ only by case or surrounding whitespace: {', '.join(map(repr, group))}"
+            for group in label_twins(labels)]
+
+
+def report_notes(warnings: list[str], skipped: dict, evaluation: dict) -> list[str]:
+    """Lines the report states before its plots: warnings, rows left out of the metrics, skipped files."""
+    notes = [f"Warning: {w}" for w in warnings]
+    if evaluation.get("unseen_test_rows"):
+        notes.append(f"Evaluation metrics are over {evaluation['metrics_over']}.")
+    if skipped.get("files"):
+        reasons = ", ".join(f"{n} {reason}" for reason, n in skipped["by_reason"].items())
+        notes.append(f"Skipped {skipped['files']} file(s) under the input: {reasons}.")
+    return notes
 
 
 def _with_label_split(df: DataFrame) -> DataFrame:

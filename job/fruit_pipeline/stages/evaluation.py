@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pyspark.ml import Pipeline
@@ -11,10 +12,11 @@ from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ..classification_metrics import confusion_matrix, summary
+from ..classification_metrics import confusion_matrix, coverage_of_test_rows, summary
 from ..config import EvaluationConfig
 from .reduction import TRAINING, bank_key, deterministic, with_vectors
 
+log = logging.getLogger(__name__)
 TEST = "Test"
 # Ablation: which feature columns each classifier sees. "reduced" is the delivered `features` column.
 VARIANTS = {
@@ -52,6 +54,13 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc", handleInvalid="keep")
     indexer_model = indexer.fit(train_raw)
     labels = list(indexer_model.labels)
+    coverage = coverage_of_test_rows({r["label"]: int(r["count"]) for r in test_raw.groupBy("label").count().collect()},
+                             labels)
+    if coverage["unseen_test_rows"]:
+        log.warning("evaluation: %s", coverage["metrics_over"])
+        test_raw = test_raw.where(F.col("label").isin(labels))
+        if coverage["unseen_test_rows"] == coverage["test_rows_total"]:
+            return {}
     train = deterministic(indexer_model.transform(train_raw)).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
@@ -65,6 +74,7 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
         "labels": labels,
         "train_rows": train_raw.count(),
         **{k: main[k] for k in ("accuracy", "macro_f1", "per_class_recall", "test_rows", "confusion")},
+        **coverage,
         "ablation": {name: {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]} for name, r in ablation.items()},
     }
 

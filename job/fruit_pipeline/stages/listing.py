@@ -1,26 +1,52 @@
-"""List the image bank with Spark's binaryFile source (metadata only, content not read)."""
+"""List the image bank: Spark's binaryFile source for the images, plus a walk that accounts for every other file.
+
+Spark's file index silently leaves out names starting with `_` or `.` and dangling symbolic links, and
+its reader globs the input path. Here the input is read literally (glob characters escaped), local files
+are read without Hadoop's checksum layer (which cannot build `.<name>.crc` for names with a colon), and
+`survey` walks the bank once more so each file Spark does not read is counted with a reason.
+"""
 
 from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
+from ..bank_files import IMAGE_GLOB, NOT_INDEXED, Skips, skip_reason
 from ..errors import PipelineError
-from ..imaging.labels import IMAGE_GLOB
 from .udfs import uri_to_path
+
+log = logging.getLogger(__name__)
+
+# Hadoop glob metacharacters; a backslash makes each one literal (Globber unescapes literal components).
+GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
+# Reader options, merged into the scan's Hadoop configuration only: local files through RawLocalFileSystem.
+READER_OPTIONS = {"fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem", "fs.file.impl.disable.cache": "true"}
+
+
+def escape_glob(uri: str) -> str:
+    """The input path as a Hadoop glob that matches only itself."""
+    return GLOB_CHARS.sub(r"\\\1", uri)
 
 
 def image_reader(spark: SparkSession):
-    """The binaryFile reader every stage uses: recursive, image extensions in any case."""
-    return (spark.read.format("binaryFile")
-            .option("recursiveFileLookup", "true")
-            .option("pathGlobFilter", IMAGE_GLOB))
+    """The binaryFile reader every stage uses: recursive, image extensions in any case, no checksum layer."""
+    reader = (spark.read.format("binaryFile")
+              .option("recursiveFileLookup", "true")
+              .option("pathGlobFilter", IMAGE_GLOB))
+    for key, value in READER_OPTIONS.items():
+        reader = reader.option(key, value)
+    return reader
 
 
 def load_images(spark: SparkSession, uri: str) -> DataFrame:
-    """The bank as a binaryFile DataFrame; a missing or unreadable input is a PipelineError."""
+    """The bank (read literally, never as a glob) as a binaryFile DataFrame; a missing input is a PipelineError."""
     try:
-        return image_reader(spark).load(uri)
+        return image_reader(spark).load(escape_glob(uri))
     except AnalysisException as exc:
         raise PipelineError(describe_read_error(uri, exc)) from None
 
@@ -52,3 +78,84 @@ def indexed_paths(spark: SparkSession, bank: DataFrame) -> DataFrame:
 
     return DataFrame(jdf, spark).select(uri_to_path("value").alias("path"))
 
+
+@dataclass
+class Survey:
+    """Every file under the bank: the images Spark should read (paths as its `path` column) and the skips."""
+
+    images: dict[str, str] = field(default_factory=dict)  # path as Spark writes it -> path under the bank
+    skips: Skips = field(default_factory=Skips)
+    top_folders: set[str] = field(default_factory=set)  # first folder of each image's path under the bank
+
+
+def local_root(uri: str) -> str | None:
+    """The absolute local directory of a plain path or file: URI; None for other schemes."""
+    if uri.startswith("file:"):
+        uri = uri.removeprefix("file://") if uri.startswith("file:///") else uri.removeprefix("file:")
+    elif "://" in uri:
+        return None
+    return os.path.abspath(uri)
+
+
+def _walk_local(root: str):
+    """(path as Spark writes it, path relative to root, dangling) for every non-folder entry; follows links."""
+    seen = {os.path.realpath(root)}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real not in seen:  # a link back up the tree is walked once
+                        seen.add(real)
+                        stack.append(entry.path)
+                    continue
+                dangling = entry.is_symlink() and not os.path.exists(entry.path)
+                yield "file:" + entry.path, os.path.relpath(entry.path, root).replace(os.sep, "/"), dangling
+
+
+def _walk_hadoop(spark: SparkSession, uri: str):
+    """The same for any Hadoop file system (s3a:, s3: on EMR), through its recursive (flat, paged) listing.
+    The paths cross from the JVM as one NUL-separated string, not one Py4J round trip per file."""
+    jvm = spark.sparkContext._jvm
+    root = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
+    statuses = jvm.org.apache.hadoop.util.functional.RemoteIterators.toList(fs.listFiles(root, True))
+    if statuses.isEmpty():
+        return
+    typed = jvm.java.util.Arrays.copyOf(statuses.toArray(), statuses.size(),
+                                        jvm.java.lang.Class.forName("[Lorg.apache.hadoop.fs.FileStatus;"))
+    paths = jvm.org.apache.hadoop.fs.FileUtil.stat2Paths(typed)
+    for path in jvm.scala.collection.immutable.ArraySeq.unsafeWrapArray(paths).mkString("\0").split("\0"):
+        yield path, path[len(prefix):] if path.startswith(prefix) else path.rsplit("/", 1)[-1], False
+
+
+def survey(spark: SparkSession, uri: str) -> Survey:
+    """Walk the bank once and sort each file into `images` or `skips` (rules in bank_files)."""
+    root = local_root(uri)
+    entries = _walk_local(root) if root is not None else _walk_hadoop(spark, uri)
+    result = Survey()
+    for path, rel, dangling in entries:
+        reason = skip_reason(rel, dangling)
+        if reason is None:
+            result.images[path] = rel
+            if "/" in rel:
+                result.top_folders.add(rel.split("/", 1)[0])
+        else:
+            result.skips.add(rel, reason)
+    return result
+
+
+def reconcile(spark: SparkSession, bank: DataFrame, found: Survey, indexed: int) -> Skips:
+    """The survey's skips, plus images the walk found that Spark's index does not hold (should be none)."""
+    if indexed == len(found.images):
+        return found.skips
+    in_index = {r["path"] for r in indexed_paths(spark, bank).collect()}
+    missing = [rel for path, rel in found.images.items() if path not in in_index]
+    if missing:
+        log.warning("%d image file(s) are not in Spark's file index; counted as skipped", len(missing))
+    for rel in missing:
+        found.skips.add(rel, NOT_INDEXED)
+    return found.skips
