@@ -31,8 +31,13 @@ def _kv(text: str) -> tuple[str, str]:
 
 def _add_job_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `transform`."""
-    p.add_argument("--input", required=True, metavar="URI", help="image bank: a directory, file:// or s3a:// URI")
-    p.add_argument("--output", required=True, metavar="URI", help="output directory or URI (replaced on rerun)")
+    p.add_argument("--input", metavar="URI",
+                   help="image bank: a directory, file:// or s3a:// URI (or `input` in --config)")
+    p.add_argument("--output", metavar="URI",
+                   help="output folder or URI (or `output` in --config); a rerun replaces what the last run wrote "
+                        "there and nothing else")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that fruit-pipeline did not create (its files are kept)")
     p.add_argument("--master", metavar="MASTER", help="Spark master (default local[*])")
     p.add_argument("--profile", choices=("local", "kubernetes", "emr"), help="Spark settings profile (default local)")
     p.add_argument("--config", metavar="FILE", help="TOML file with any of the settings (see README)")
@@ -108,31 +113,50 @@ def _check_local_input(uri: str) -> None:
         raise UsageError(f"input is not a directory: {uri}")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _job_config(args: argparse.Namespace, overrides: dict[str, Any]):
+    """The config from --config and the flags, with input and output present (from either) and local paths
+    made absolute; a missing local input is refused here, before Spark starts."""
+    import dataclasses
+
     from .config import build_config
 
-    cfg = build_config(args.config, overrides_from_args(args))
+    cfg = build_config(args.config, overrides)
+    for name in ("input", "output"):
+        if not getattr(cfg, name):
+            raise UsageError(f"no {name} given: --{name} or `{name}` in the --config file")
+    cfg = dataclasses.replace(cfg, input=_absolute(cfg.input), output=_absolute(cfg.output))
     _check_local_input(cfg.input)
+    return cfg
+
+
+def _check_local_models(uri: str) -> None:
+    if "://" in uri and not uri.startswith("file://"):
+        return
+    if not Path(uri.removeprefix("file://").removeprefix("file:")).is_dir():
+        raise UsageError(f"models not found: {uri} (the models folder of an earlier run, OUTPUT/models)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _job_config(args, overrides_from_args(args))
     from . import pipeline
     from .observability.report import summary_table
 
-    manifest = pipeline.run(cfg)
+    manifest = pipeline.run(cfg, overwrite=args.overwrite)
     print(summary_table(manifest))
     return 0
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
     """Apply saved models (vocabulary, scaler, PCA) to new images; no fitting, no evaluation."""
-    from .config import build_config
-
     overrides = overrides_from_args(args)
     overrides.setdefault("evaluation", {})["enabled"] = False
-    cfg = build_config(args.config, overrides)
-    _check_local_input(cfg.input)
+    cfg = _job_config(args, overrides)
+    models = _absolute(args.models)
+    _check_local_models(models)
     from . import pipeline
     from .observability.report import summary_table
 
-    manifest = pipeline.run(cfg, models_uri=_absolute(args.models))
+    manifest = pipeline.run(cfg, models_uri=models, overwrite=args.overwrite)
     print(summary_table(manifest))
     return 0
 

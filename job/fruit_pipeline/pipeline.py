@@ -22,6 +22,7 @@ from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
 from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
+from .stages.output_guard import OutputGuard
 from .stages.session import build_session
 
 log = logging.getLogger(__name__)
@@ -145,20 +146,25 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
 
 
 def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
-        after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
+        after_listing: Callable[[], None] | None = None, overwrite: bool = False) -> dict[str, Any]:
     """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written).
 
+    The output is checked and locked before Spark starts (`output_guard`); refusals raise UsageError.
     `after_listing` is called once between listing and reading (tests use it to delete a listed object)."""
     result = RunResult(run_id=_new_run_id())
+    guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
     metrics = JobMetrics(cfg, result.run_id)
-    metrics.started()
     try:
-        return _run(cfg, spark or build_session(cfg), result, metrics, models_uri, after_listing)
+        metrics.started()
+        return _run(cfg, spark or build_session(cfg), result, metrics, guard, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
         raise
     finally:
-        metrics.close()
+        try:
+            metrics.close()
+        finally:
+            guard.close()
 
 
 def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models | None, models_uri: str | None,
@@ -175,7 +181,7 @@ def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models |
 
 
 def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally: accounting.Tally,
-            result: RunResult) -> None:
+            result: RunResult, target: str) -> None:
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
@@ -183,10 +189,10 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
     with tempfile.TemporaryDirectory() as tmp:
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
                      f"fruit-pipeline run {result.run_id}")
-        fs.copy_from_local(spark, tmp, fs.join(cfg.output, "report"))
+        fs.copy_from_local(spark, tmp, fs.join(target, "report"))
 
 
-def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics,
+def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics, guard: OutputGuard,
          models_uri: str | None, after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
     started = time.monotonic()
     clock = StageClock(spark.sparkContext)
@@ -194,7 +200,7 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     models = reduction.Models.load(models_uri, spark) if models_uri else None
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
-    writing.begin_output(spark, cfg.output)
+    staging = guard.staging_uri  # everything is written here, then committed into cfg.output at the end
     ex = _extract_all(spark, cfg, clock, after_listing)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
@@ -202,21 +208,20 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         with clock.stage("reduce"):
             features, models = _reduce(cfg, features, models, models_uri, result)
     with clock.stage("write"):
-        writing.write_features(features, cfg.output)
-        writing.write_errors(errors, cfg.output)
+        writing.write_features(features, staging)
+        writing.write_errors(errors, staging)
         if models is not None and not models_uri:
-            models.save(writing.models_uri(cfg.output), spark)
+            models.save(writing.models_uri(staging), spark)
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate"):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation)
     with clock.stage("report"):
         _tally(result, ex)
-        _report(spark, cfg, features, ex.tally, result)
+        _report(spark, cfg, features, ex.tally, result, staging)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
-    manifest = manifest_for(cfg, result, spark, started)
+    manifest = guard.commit(manifest_for(cfg, result, spark, started))
     metrics.finished(result, ex.tally.keypoint_histogram)
-    writing.write_manifest(spark, cfg.output, manifest)
     features.unpersist()
     ex.unpersist()
     return manifest

@@ -9,7 +9,7 @@ from conftest import run_cli
     (["run", "--input", "/nonexistent/bank", "--output", "/tmp/x"], "input not found: /nonexistent/bank"),
     (["run", "--input", ".", "--output", "/tmp/x", "--config", "/nonexistent.toml"], "config file not found"),
     (["run", "--input", ".", "--output", "/tmp/x", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-    (["run", "--output", "/tmp/x"], "the following arguments are required: --input"),
+    (["run", "--output", "/tmp/x"], "no input given: --input or `input` in the --config file"),
     (["sample", "--out", "/tmp/x", "--per-class", "0"], "--per-class must be >= 1"),
     (["bogus"], "invalid choice: 'bogus'"),
 ])
