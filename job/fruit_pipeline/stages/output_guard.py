@@ -225,17 +225,23 @@ def _prepare(store: Store) -> None:
 
 
 def _s3_call(store: Store, fn, *args):
-    """S3 errors at the start (no bucket, no access) as one line, exit 2."""
+    """S3 errors at the start (no bucket, no access, no endpoint) as one line (exit 1), as `failures` words them."""
     try:
         return fn(*args)
     except Exception as exc:  # noqa: BLE001 - botocore's ClientError/EndpointConnectionError, named below
-        response = getattr(exc, "response", None)
-        if isinstance(response, dict):
-            code = response.get("Error", {}).get("Code", "?")
-            raise UsageError(f"cannot use the output {store.uri}: S3 answered {code}") from None
-        if type(exc).__module__.startswith("botocore"):
-            raise UsageError(f"cannot use the output {store.uri}: {exc}") from None
-        raise
+        if not type(exc).__module__.startswith("botocore"):
+            raise
+        response = getattr(exc, "response", None) or {}
+        code = response.get("Error", {}).get("Code", "")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        bucket = urlparse(store.uri).netloc
+        if status == 403:
+            raise PipelineError(f"access denied by S3 bucket {bucket} ({code}, HTTP 403) on {store.uri}: check the "
+                                "credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity or Pod Identity "
+                                "role) and the bucket policy") from None
+        if code == "NoSuchBucket":
+            raise PipelineError(f"S3 bucket {bucket} does not exist (NoSuchBucket) for {store.uri}") from None
+        raise PipelineError(f"cannot use the output {store.uri}: {code or exc}") from None
 
 
 def _parse(text: str | None) -> dict[str, Any]:

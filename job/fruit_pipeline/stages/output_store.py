@@ -202,6 +202,8 @@ class S3Store:
         sources = self.list_files(src)
 
         def copy(rel: str) -> None:
+            if rel.endswith("/"):
+                return  # a folder marker: nothing to copy (the folder exists through its files)
             target = dst + rel[len(src):]
             self.client.copy({"Bucket": self.bucket, "Key": self._key(rel)}, self.bucket, self._key(target))
 

@@ -25,6 +25,8 @@ def build_session(cfg: PipelineConfig) -> SparkSession:
     """Create (or reuse) the session with every setting from `spark_conf`."""
     if cfg.spark.profile == "local":
         _python_for_workers()
+    from .s3_conf import ensure_jars
+    ensure_jars(cfg, os.environ)
     builder = SparkSession.builder
     for key, value in spark_conf(cfg).items():
         builder = builder.config(key, value)
