@@ -175,6 +175,7 @@ def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models |
     reduced.count()
     variance = models.explained_variance
     result.reduction = {"vocabulary_size": len(models.centres), "pca_components": len(variance),
+                        "pca_components_requested": cfg.reduction.pca_components,
                         "explained_variance": variance, "explained_variance_total": sum(variance),
                         "models": models_uri or writing.models_uri(cfg.output)}
     return reduced, models
@@ -190,6 +191,14 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
                      f"fruit-pipeline run {result.run_id}")
         fs.copy_from_local(spark, tmp, fs.join(target, "report"))
+
+
+def _no_evaluation_reason(cfg: PipelineConfig, models_uri: str | None) -> str:
+    if models_uri:
+        return "transform applies saved models; it does not evaluate"
+    if not cfg.reduction.enabled:
+        return "turned off with the reduction (--no-reduction)"
+    return "turned off (--no-evaluation)"
 
 
 def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics, guard: OutputGuard,
@@ -215,6 +224,10 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate"):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation)
+    else:
+        result.evaluation = {"skipped": _no_evaluation_reason(cfg, models_uri)}
+    if "skipped" in result.evaluation:
+        log.warning("evaluation skipped: %s", result.evaluation["skipped"])
     with clock.stage("report"):
         _tally(result, ex)
         _report(spark, cfg, features, ex.tally, result, staging)

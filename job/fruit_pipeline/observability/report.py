@@ -50,6 +50,8 @@ def summary_table(manifest: dict[str, Any]) -> str:
     evaluation = manifest.get("evaluation") or {}
     if "accuracy" in evaluation:
         rows.append(("test accuracy", f"{evaluation['accuracy']:.3f}"))
+    elif evaluation.get("skipped"):
+        rows.append(("evaluation", f"skipped: {evaluation['skipped']}"))
     rows.append(("output", manifest["output"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)

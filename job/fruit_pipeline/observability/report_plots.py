@@ -111,7 +111,9 @@ def write_report(out: Path, aggregates: dict[str, Any], explained_variance: list
     if aggregates.get("scatter"):
         images.append(plot_scatter(aggregates["scatter"], out))
     body = [f"<h1>{html.escape(title)}</h1>"]
-    if evaluation:
+    if evaluation.get("skipped"):
+        body.append(f"<p>Evaluation skipped: {html.escape(evaluation['skipped'])}.</p>")
+    elif evaluation:
         images.append(plot_confusion(evaluation["confusion"], evaluation["labels"], out))
         body.append(f"<p>Test accuracy {evaluation['accuracy']:.3f}, macro-F1 {evaluation['macro_f1']:.3f} "
                     f"({evaluation['test_rows']} Test images, {evaluation['train_rows']} Training images).</p>")
