@@ -136,12 +136,23 @@ def _check_local_models(uri: str) -> None:
         raise UsageError(f"models not found: {uri} (the models folder of an earlier run, OUTPUT/models)")
 
 
+def _quiet_spark(args: argparse.Namespace, profile: str) -> None:
+    """Locally, Spark's own lines go to a log file unless -v (on Kubernetes/EMR the container log is the place)."""
+    if args.verbose or profile != "local":
+        return
+    from .console import children_output_to, spark_log_path
+
+    path = children_output_to(spark_log_path(os.environ))
+    if path is not None:
+        logging.getLogger(PROG).info("Spark's own log: %s (-v shows it here)", path)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = _job_config(args, overrides_from_args(args))
     from . import pipeline
     from .observability.report import summary_table
 
-    manifest = pipeline.run(cfg, overwrite=args.overwrite)
+    manifest = pipeline.run(cfg, overwrite=args.overwrite, before_spark=lambda: _quiet_spark(args, cfg.spark.profile))
     print(summary_table(manifest))
     return 0
 
@@ -156,7 +167,8 @@ def cmd_transform(args: argparse.Namespace) -> int:
     from . import pipeline
     from .observability.report import summary_table
 
-    manifest = pipeline.run(cfg, models_uri=models, overwrite=args.overwrite)
+    manifest = pipeline.run(cfg, models_uri=models, overwrite=args.overwrite,
+                            before_spark=lambda: _quiet_spark(args, cfg.spark.profile))
     print(summary_table(manifest))
     return 0
 
@@ -233,16 +245,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None) or COMMANDS[args.command]
     try:
         return handler(args)
-    except PipelineError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure ends as one line
+        return _report_failure(exc, args.verbose)
+
+
+def _report_failure(exc: BaseException, verbose: bool) -> int:
+    """One line on stderr and the exit code: 130 after Ctrl-C (whatever Spark raised then), the error's own code
+    for a PipelineError (2 = usage), else 1 with the exception worded by `failures.describe` (-v: the traceback)."""
+    from .failures import INTERRUPTED, describe
+
+    if isinstance(exc, KeyboardInterrupt) or INTERRUPTED.is_set():
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, details with -v
-        from .failures import describe
-
-        if args.verbose:
-            logging.getLogger(PROG).exception("failed")
-        print(f"{PROG}: error: {describe(exc)}", file=sys.stderr)
-        return 1
+    if isinstance(exc, PipelineError):
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if verbose:
+        logging.getLogger(PROG).error("failed", exc_info=exc)
+    print(f"{PROG}: error: {describe(exc)}", file=sys.stderr)
+    return 1

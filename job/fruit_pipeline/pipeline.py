@@ -146,13 +146,17 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
 
 
 def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
-        after_listing: Callable[[], None] | None = None, overwrite: bool = False) -> dict[str, Any]:
+        after_listing: Callable[[], None] | None = None, overwrite: bool = False,
+        before_spark: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written).
 
     The output is checked and locked before Spark starts (`output_guard`); refusals raise UsageError.
+    `before_spark` is called once the output is claimed (the CLI sends Spark's log to a file there).
     `after_listing` is called once between listing and reading (tests use it to delete a listed object)."""
     result = RunResult(run_id=_new_run_id())
     guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
+    if before_spark is not None:
+        before_spark()
     metrics = JobMetrics(cfg, result.run_id)
     try:
         metrics.started()

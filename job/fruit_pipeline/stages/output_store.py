@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -92,15 +93,23 @@ class LocalStore:
         part.replace(path)  # readers never see a half-written file
 
     def create_exclusive(self, rel: str, text: str) -> bool:
+        """The content is written to a private file first, then hard-linked to the name (link(2) fails if the name
+        exists): nobody ever reads a half-written file."""
         path = self._p(rel)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        return True
+        for _ in range(3):  # the folder may vanish between mkdir and link (a run ending and tidying up)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            private = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                private.write_text(text, encoding="utf-8")
+                os.link(private, path)
+                return True
+            except FileExistsError:
+                return False
+            except FileNotFoundError:
+                continue
+            finally:
+                private.unlink(missing_ok=True)
+        raise FileNotFoundError(f"cannot create {path}")
 
     def delete_files(self, rels: list[str]) -> None:
         for rel in rels:

@@ -31,6 +31,8 @@ def build_session(cfg: PipelineConfig) -> SparkSession:
     for key, value in spark_conf(cfg).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    from ..failures import note_interrupts
+    note_interrupts(spark.sparkContext)  # replaces pyspark's SIGINT handler
     spark.sparkContext.setLogLevel("WARN")
     if "spark.sql.files.minPartitionNum" not in cfg.spark.conf:
         tasks = default_parallelism(spark) * cfg.spark.partitions_per_core
