@@ -21,6 +21,7 @@ from .observability.progress import StageClock
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
+from .observability.report_samples import first_errors, report_samples
 from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
 from .stages.output_guard import OutputGuard
 from .stages.session import build_session
@@ -41,6 +42,7 @@ class RunResult:
     keypoints_total: int = 0
     durations_s: dict[str, float] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    errors_sample: list[dict[str, str]] = field(default_factory=list)
     reduction: dict[str, Any] = field(default_factory=dict)
     spark_status: dict[str, Any] = field(default_factory=dict)
 
@@ -139,6 +141,7 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
         "durations_s": result.durations_s,
         "wall_time_s": round(elapsed, 3),
         "images_per_s": round(result.input_files / elapsed, 1),
+        "errors_sample": result.errors_sample,
         "reduction": result.reduction,
         "evaluation": result.evaluation,
         "spark_status": result.spark_status,
@@ -191,9 +194,15 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
                   "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed)}
+    run_facts = {"counts": {"input files": result.input_files, "feature rows": result.features_rows,
+                            "error rows": result.error_rows, **{f"errors at {k}": v
+                                                                for k, v in sorted(result.errors_by_stage.items())}},
+                 "errors": result.errors_sample, "durations_s": dict(result.durations_s),
+                 "parameters": redact(to_dict(cfg))}
     with tempfile.TemporaryDirectory() as tmp:
+        samples = report_samples(spark, features, cfg.reduction.seed)
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
-                     f"fruit-pipeline run {result.run_id}")
+                     f"fruit-pipeline run {result.run_id}", run_facts, samples)
         fs.copy_from_local(spark, tmp, fs.join(target, "report"))
 
 
@@ -234,6 +243,8 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         log.warning("evaluation skipped: %s", result.evaluation["skipped"])
     with clock.stage("report"):
         _tally(result, ex)
+        result.errors_sample = first_errors(errors)
+        result.durations_s = dict(clock.durations)
         _report(spark, cfg, features, ex.tally, result, staging)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
