@@ -33,7 +33,8 @@ def _keys(client, prefix: str) -> list[str]:
     return sorted(o["Key"] for o in client.list_objects_v2(Bucket="guard", Prefix=prefix).get("Contents", []))
 
 
-def test_exactly_one_concurrent_writer_on_s3(s3):
+def test_exactly_one_concurrent_writer_on_s3(s3, monkeypatch):
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")  # losers are refused once they see a renewal
     results: list[object] = []
     barrier = threading.Barrier(6)
 
@@ -72,3 +73,28 @@ def test_commit_on_s3_replaces_only_our_objects(s3):
                                  "out/manifest.json", "out/notes.txt"]
     manifest = json.loads(s3.get_object(Bucket="guard", Key="out/manifest.json")["Body"].read())
     assert manifest == {"run_id": "r2", "files": ["features/split=Test/r2.parquet"]}
+
+
+def test_an_expired_lease_on_s3_is_taken_over_exactly_once(s3, monkeypatch):
+    """A driver killed with its lock on S3 (another host): the next runs wait for the lease to expire; one wins."""
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")
+    dead = {"run_id": "killed", "host": "gone-pod", "pid": 1, "started_at": "x", "renewed_at": 0, "lease_s": 2.0}
+    s3.put_object(Bucket="guard", Key="out/.fruit-pipeline/lock", Body=json.dumps(dead).encode())
+    results: list[object] = []
+
+    def claim(i: int) -> None:
+        try:
+            results.append(OutputGuard.claim(_cfg("s3a://guard/out"), f"r{i}"))
+        except OutputBusy as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (winner,) = [r for r in results if isinstance(r, OutputGuard)]
+    assert len(results) == 4
+    assert json.loads(s3.get_object(Bucket="guard", Key="out/.fruit-pipeline/lock")["Body"].read())["run_id"] == \
+        winner.run_id
+    winner.close()

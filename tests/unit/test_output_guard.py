@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -133,7 +134,8 @@ def test_output_overlapping_the_input_or_models_is_refused(tmp_path):
     assert not (tmp_path / "bank" / "out").exists()
 
 
-def test_exactly_one_of_many_concurrent_claims_wins(tmp_path):
+def test_exactly_one_of_many_concurrent_claims_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")  # losers are refused once they see a renewal
     cfg = _cfg(tmp_path)
     results: list[object] = []
     barrier = threading.Barrier(8)
@@ -158,16 +160,54 @@ def test_exactly_one_of_many_concurrent_claims_wins(tmp_path):
     OutputGuard.claim(cfg, "after").close()
 
 
-def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_over(tmp_path):
+def _killed(guard: OutputGuard) -> None:
+    """As if the process holding `guard` was killed: no more renewals, the lock stays."""
+    guard._stop.set()
+    guard._beat.join()
+    guard.locked = False
+
+
+def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path):
     cfg = _cfg(tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     guard = OutputGuard.claim(cfg, "r1")
+    _killed(guard)
     holder = json.loads((tmp_path / "out" / LOCK).read_text())
-    guard.locked = False  # as if killed: the lock file stays
     (tmp_path / "out" / LOCK).write_text(json.dumps({**holder, "pid": int(dead.stdout)}))
+    started = time.monotonic()
     OutputGuard.claim(cfg, "r2").close()
-    assert not (tmp_path / "out" / LOCK).exists()
-    (tmp_path / "out" / LOCK).parent.mkdir(exist_ok=True)
-    (tmp_path / "out" / LOCK).write_text(json.dumps({**holder, "host": "elsewhere"}))
-    with pytest.raises(OutputBusy, match="host elsewhere.*delete .*/out/.fruit-pipeline/lock"):
-        OutputGuard.claim(cfg, "r3")
+    assert time.monotonic() - started < 2 and not (tmp_path / "out" / LOCK).exists()
+
+
+def test_a_lease_not_renewed_expires_and_one_renewed_is_respected(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")
+    cfg = _cfg(tmp_path)
+    alive = OutputGuard.claim(cfg, "alive")
+    time.sleep(2.5)  # longer than the lease: only the renewals keep it
+    started = time.monotonic()
+    with pytest.raises(OutputBusy, match=r"run alive, host .* its lock expires 2.0 s after its last renewal"):
+        OutputGuard.claim(cfg, "second")
+    assert time.monotonic() - started < 2  # refused as soon as a renewal was seen
+    _killed(alive)
+    holder = json.loads((tmp_path / "out" / LOCK).read_text())
+    (tmp_path / "out" / LOCK).write_text(json.dumps({**holder, "host": "elsewhere"}))  # killed on another host
+    started = time.monotonic()
+    taker = OutputGuard.claim(cfg, "taker")
+    assert 0.5 < time.monotonic() - started < 4  # waited for the lease to expire, then took over
+    assert json.loads((tmp_path / "out" / LOCK).read_text())["run_id"] == "taker"
+    taker.close()
+
+
+def test_a_holder_that_lost_its_lock_does_not_commit(tmp_path, monkeypatch):
+    from fruit_pipeline.errors import PipelineError
+
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "1")
+    cfg = _cfg(tmp_path)
+    guard = OutputGuard.claim(cfg, "r1")
+    lock = tmp_path / "out" / LOCK
+    lock.write_text(json.dumps({**json.loads(lock.read_text()), "run_id": "intruder"}))
+    time.sleep(0.6)
+    with pytest.raises(PipelineError, match="lost the lock of .* to another run"):
+        guard.commit({"run_id": "r1"})
+    guard.close()
+    assert json.loads(lock.read_text())["run_id"] == "intruder"  # not ours to delete

@@ -6,16 +6,21 @@
 - The files a run committed are recorded in `OUT/.fruit-pipeline/files.json` (and in the manifest): only those
   are ever replaced or deleted. A folder holding files we did not write is refused unless `--overwrite`; even then
   nothing of ours may land on a file we did not write (refused), and nothing else is touched.
-- One writer: `OUT/.fruit-pipeline/lock` is created exclusively (local disk: O_CREAT|O_EXCL; S3: a conditional
-  PUT with `If-None-Match: *`). A local lock whose process is gone (same host) is taken over; a lock left on S3 by
-  a killed run must be deleted by hand (the refusal says how).
+- One writer: `OUT/.fruit-pipeline/lock` is a lease. It is created exclusively (local disk: link(2); S3: a
+  conditional PUT with `If-None-Match: *`) and renewed every quarter of `LEASE_S` (S3: `If-Match: <ETag>`). A
+  claimant that finds it waits to see it renewed (holder alive: refused) or expire (holder killed: taken over,
+  exactly once: local rename(2), S3 `If-Match`). A local holder whose process is gone (same host) is taken over
+  at once. A holder that finds its lock renewed by someone else has lost it and does not commit.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -32,6 +37,10 @@ LEDGER = f"{BOOK}/files.json"
 STAGING = f"{BOOK}/staging"
 MANIFEST = "manifest.json"
 ENTRIES = ("features", "errors", "models", "report")
+LEASE_S = 60.0  # a lock not renewed for this long is taken over; renewed every quarter of it
+
+
+log = logging.getLogger(__name__)
 
 
 class OutputBusy(UsageError):
@@ -111,6 +120,9 @@ class OutputGuard:
     run_id: str
     owned: set[str] = field(default_factory=set)
     locked: bool = False
+    lost: bool = False
+    version: str = ""
+    lease_s: float = field(default_factory=lambda: float(os.environ.get("FRUIT_PIPELINE_LOCK_LEASE_S", LEASE_S)))
 
     @property
     def staging_rel(self) -> str:
@@ -148,27 +160,86 @@ class OutputGuard:
         if why:
             raise UsageError(why)
 
+    def _holder(self) -> str:
+        now = time.time()
+        return json.dumps({"run_id": self.run_id, "host": socket.gethostname(), "pid": os.getpid(),
+                           "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                           "renewed_at": now, "lease_s": self.lease_s})
+
     def _lock(self) -> None:
-        holder = {"run_id": self.run_id, "host": socket.gethostname(), "pid": os.getpid(),
-                  "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        text = json.dumps(holder)
-        if _s3_call(self.store, self.store.create_exclusive, LOCK, text):
-            self.locked = True
-            return
-        other = _parse(self.store.read_text(LOCK))
-        if isinstance(self.store, LocalStore) and _gone(other):
-            self.store.delete_files([LOCK])  # its process is gone: a stale lock on this host
-            if self.store.create_exclusive(LOCK, text):
-                self.locked = True
+        """Take the lock: create it, or take over one whose holder is gone (same host, dead pid) or whose lease
+        expired without renewal; a holder seen renewing its lease is alive: refused."""
+        deadline = time.monotonic() + 4 * self.lease_s  # a claim never waits for ever
+        other: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            if _s3_call(self.store, self.store.create_exclusive, LOCK, self._holder()):
+                self._held()
                 return
-            other = _parse(self.store.read_text(LOCK))
+            seen = self.store.read_versioned(LOCK)
+            if seen is None:
+                continue  # released meanwhile
+            text, version = seen
+            other = _parse(text)
+            if self._expired(other) or (isinstance(self.store, LocalStore) and _gone(other)):
+                if self.store.take_over(LOCK, self._holder(), version):
+                    log.warning("took over the lock of run %s (%s): its process is gone or its lease expired",
+                                other.get("run_id", "?"), other.get("host", "?"))
+                    self._held()
+                    return
+                continue
+            if self._renewed(version, other):
+                break
         raise OutputBusy(f"another fruit-pipeline run (run {other.get('run_id', '?')}, host {other.get('host', '?')}, "
                          f"pid {other.get('pid', '?')}, since {other.get('started_at', '?')}) is writing to "
-                         f"{self.store.uri}; wait for it to end, or if it was killed, delete "
-                         f"{self.store.uri.rstrip('/')}/{LOCK}")
+                         f"{self.store.uri}; wait for it to end (if it was killed, its lock expires "
+                         f"{other.get('lease_s', '?')} s after its last renewal, or delete "
+                         f"{self.store.uri.rstrip('/')}/{LOCK})")
+
+    @staticmethod
+    def _expired(holder: Mapping[str, Any]) -> bool:
+        renewed, lease = holder.get("renewed_at"), holder.get("lease_s")
+        if not isinstance(renewed, (int, float)) or not isinstance(lease, (int, float)):
+            return False  # not a lock we can judge (another version): only its holder or a human removes it
+        return time.time() > renewed + lease
+
+    def _renewed(self, version: str, holder: Mapping[str, Any]) -> bool:
+        """Watch the lock until its holder renews it (True: alive) or it changes hands or expires (False)."""
+        until = time.monotonic() + min(self.lease_s, float(holder.get("lease_s") or self.lease_s)) + 1
+        while time.monotonic() < until:
+            time.sleep(min(0.5, self.lease_s / 8))
+            seen = self.store.read_versioned(LOCK)
+            if seen is None or self._expired(_parse(seen[0])):
+                return False
+            if seen[1] != version:
+                return _parse(seen[0]).get("run_id") == holder.get("run_id")
+        return False
+
+    def _held(self) -> None:
+        self.version = self.store.read_versioned(LOCK)[1]
+        self.locked = True
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, name="output-lock-lease", daemon=True)
+        self._beat.start()
+
+    def _heartbeat(self) -> None:
+        """Renew the lease every quarter of it; a lock changed by someone else means it is lost (commit refuses)."""
+        while not self._stop.wait(self.lease_s / 4):
+            try:
+                renewed = self.store.swap_if(LOCK, self._holder(), self.version)
+            except Exception as exc:  # noqa: BLE001 - a transient S3 error: try again at the next beat
+                log.debug("lock renewal failed: %s", exc)
+                continue
+            if renewed is None:
+                self.lost = True
+                log.warning("the output's lock was taken by another run: this run will not commit")
+                return
+            self.version = renewed
 
     def commit(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Replace our previous files by the staged ones, then write the manifest (last). Returns the manifest."""
+        if self.lost:
+            raise PipelineError(f"lost the lock of {self.store.uri} to another run (its lease expired): "
+                                "nothing was committed")
         staged = self.store.list_files(self.staging_rel)
         cut = len(self.staging_rel) + 1
         new = sorted(f[cut:] for f in staged)
@@ -192,11 +263,12 @@ class OutputGuard:
         """Remove this run's staging folder and release the lock (if still ours). Safe to call twice."""
         if not self.locked:
             return
+        self._stop.set()
+        self._beat.join(timeout=30)
         try:
             self.store.delete_tree(self.staging_rel)
         finally:
-            if _parse(self.store.read_text(LOCK)).get("run_id") == self.run_id:
-                self.store.delete_files([LOCK])
+            self.store.delete_if(LOCK, self.version)
             self.locked = False
 
 

@@ -38,6 +38,17 @@ class Store(Protocol):
     def create_exclusive(self, rel: str, text: str) -> bool:
         """Create the file only if it does not exist (atomic); False when it already did."""
 
+    def read_versioned(self, rel: str) -> tuple[str, str] | None:
+        """(text, version) of a small file, or None; the version changes whenever the file is rewritten."""
+
+    def swap_if(self, rel: str, text: str, version: str) -> str | None:
+        """Replace the file only if it is still at `version` (its name never disappears); the new version or None."""
+
+    def take_over(self, rel: str, text: str, version: str) -> str | None:
+        """Like `swap_if`, but exact when several processes try at once: at most one succeeds."""
+
+    def delete_if(self, rel: str, version: str) -> bool: ...
+
     def delete_files(self, rels: list[str]) -> None: ...
 
     def delete_tree(self, rel: str) -> None: ...
@@ -110,6 +121,47 @@ class LocalStore:
             finally:
                 private.unlink(missing_ok=True)
         raise FileNotFoundError(f"cannot create {path}")
+
+    def read_versioned(self, rel: str) -> tuple[str, str] | None:
+        text = self.read_text(rel)
+        return None if text is None else (text, text)  # our lock texts carry a timestamp: text is the version
+
+    def swap_if(self, rel: str, text: str, version: str) -> str | None:
+        """Checked, then os.replace (atomic: the name always exists). Exact against other writers only when they
+        use `take_over`, which moves the name away first."""
+        if self.read_text(rel) != version:
+            return None
+        path = self._p(rel)
+        private = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        private.write_text(text, encoding="utf-8")
+        os.replace(private, path)
+        return text
+
+    def take_over(self, rel: str, text: str, version: str) -> str | None:
+        """rename(2) the file to a private name (only one process can), check it is the version seen, then create
+        the new one exclusively; anything else puts back what was moved and gives up."""
+        path = self._p(rel)
+        moved = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.taken")
+        try:
+            os.rename(path, moved)
+        except FileNotFoundError:
+            return None
+        try:
+            if moved.read_text(encoding="utf-8") != version:
+                try:
+                    os.link(moved, path)  # not what we saw: someone else's fresh lock, give it back
+                except FileExistsError:
+                    pass
+                return None
+            return text if self.create_exclusive(rel, text) else None
+        finally:
+            moved.unlink(missing_ok=True)
+
+    def delete_if(self, rel: str, version: str) -> bool:
+        if self.read_text(rel) != version:
+            return False
+        self._p(rel).unlink(missing_ok=True)
+        return True
 
     def delete_files(self, rels: list[str]) -> None:
         for rel in rels:
@@ -190,9 +242,38 @@ class S3Store:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(rel), Body=text.encode("utf-8"), IfNoneMatch="*")
         except self.client.exceptions.ClientError as exc:
-            error = exc.response.get("Error", {})
-            status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-            if error.get("Code") in PRECONDITION_FAILED or status in ("412", "409"):
+            if _precondition_failed(exc):
+                return False
+            raise
+        return True
+
+    def read_versioned(self, rel: str) -> tuple[str, str] | None:
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=self._key(rel))
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return got["Body"].read().decode("utf-8"), got["ETag"]
+
+    def swap_if(self, rel: str, text: str, version: str) -> str | None:
+        """A conditional PUT (`If-Match: <ETag>`): S3 (since 2024-11), SeaweedFS and MinIO refuse it with 412 once
+        the object changed, so of several writers holding the same ETag exactly one succeeds."""
+        try:
+            put = self.client.put_object(Bucket=self.bucket, Key=self._key(rel), Body=text.encode("utf-8"),
+                                         IfMatch=version)
+        except self.client.exceptions.ClientError as exc:
+            if _precondition_failed(exc) or exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return put["ETag"]
+
+    def take_over(self, rel: str, text: str, version: str) -> str | None:
+        return self.swap_if(rel, text, version)
+
+    def delete_if(self, rel: str, version: str) -> bool:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(rel), IfMatch=version)
+        except self.client.exceptions.ClientError as exc:
+            if _precondition_failed(exc):
                 return False
             raise
         return True
@@ -219,6 +300,12 @@ class S3Store:
         with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(copy, sources))
         self.delete_files(sources)
+
+
+def _precondition_failed(exc) -> bool:
+    """412 (the condition did not hold) or 409 (a concurrent conditional write won)."""
+    status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+    return exc.response.get("Error", {}).get("Code") in PRECONDITION_FAILED or status in ("412", "409")
 
 
 def _client(endpoint: str, region: str, path_style: bool):
