@@ -76,3 +76,11 @@ def test_input_and_output_from_the_config_file_only(bank, tmp_path):
     _refused("run", "--config", str(toml), needle="overlap")
     toml.write_text(f'output = "{tmp_path / "out"}"\n')
     _refused("run", "--config", str(toml), needle="no input given: --input or `input` in the --config file")
+
+
+def test_an_output_that_cannot_be_created(bank):
+    """/sys refuses new folders even to root (EPERM): the run stops before Spark, not after the extraction."""
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("needs Linux sysfs")
+    _refused("run", "--input", str(bank), "--output", "/sys/fruit-pipeline-out",
+             needle="cannot write the output /sys/fruit-pipeline-out: permission denied")
