@@ -211,3 +211,18 @@ def test_a_holder_that_lost_its_lock_does_not_commit(tmp_path, monkeypatch):
         guard.commit({"run_id": "r1"})
     guard.close()
     assert json.loads(lock.read_text())["run_id"] == "intruder"  # not ours to delete
+
+
+def test_the_s3_store_follows_the_jobs_s3a_settings():
+    from fruit_pipeline.config import build_config
+    from fruit_pipeline.stages.output_guard import _store
+
+    cfg = build_config(None, {"input": "s3a://b/in", "output": "s3a://b/out", "spark": {"conf": {
+        "spark.hadoop.fs.s3a.endpoint": "seaweedfs:8333", "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.path.style.access": "true", "spark.hadoop.fs.s3a.endpoint.region": "eu-west-3"}}})
+    store = _store(cfg, {"AWS_ENDPOINT_URL": "http://other:1"})
+    assert store.client.meta.endpoint_url == "http://seaweedfs:8333"
+    assert store.client.meta.region_name == "eu-west-3" and (store.bucket, store.prefix) == ("b", "out")
+    plain = _store(build_config(None, {"input": "/in", "output": "s3://b/o/"}), {"AWS_ENDPOINT_URL": "http://e:2",
+                                                                                    "AWS_REGION": "us-east-2"})
+    assert plain.client.meta.endpoint_url == "http://e:2" and plain.prefix == "o"

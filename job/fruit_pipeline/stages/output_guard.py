@@ -273,11 +273,18 @@ class OutputGuard:
 
 
 def _store(cfg: PipelineConfig, env: Mapping[str, str]) -> Store:
-    """The output's store, reaching S3 with the endpoint, region and addressing the job's S3A settings use."""
+    """The output's store, reaching S3 as the job's S3A settings do: `[s3]`, else the same keys given as Spark
+    settings (`--conf spark.hadoop.fs.s3a.endpoint=...`), else the AWS environment."""
     from .s3_conf import endpoint
 
-    region = cfg.s3.region or env.get("AWS_REGION", "") or env.get("AWS_DEFAULT_REGION", "")
-    return open_store(cfg.output, endpoint(cfg, env), region, cfg.s3.path_style)
+    conf = cfg.spark.conf
+    url = cfg.s3.endpoint or conf.get("spark.hadoop.fs.s3a.endpoint", "") or endpoint(cfg, env)
+    if url and "://" not in url:
+        url = ("http://" if conf.get("spark.hadoop.fs.s3a.connection.ssl.enabled") == "false" else "https://") + url
+    region = (cfg.s3.region or conf.get("spark.hadoop.fs.s3a.endpoint.region", "") or env.get("AWS_REGION", "")
+              or env.get("AWS_DEFAULT_REGION", ""))
+    path_style = cfg.s3.path_style or conf.get("spark.hadoop.fs.s3a.path.style.access", "").lower() == "true"
+    return open_store(cfg.output, url, region, path_style)
 
 
 def _prepare(store: Store) -> None:
