@@ -80,6 +80,7 @@ def fetch(jar: LockedJar, dest: Path, repo: str | None = None) -> Path:
     if is_present(jar, dest):
         return target
     url = f"{(repo or repository()).rstrip('/')}/{jar.maven_path}"
+    dest.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f"{target.name}.{os.getpid()}.part")
     ctx = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
     try:
