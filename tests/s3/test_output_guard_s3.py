@@ -34,7 +34,7 @@ def _keys(client, prefix: str) -> list[str]:
 
 
 def test_exactly_one_concurrent_writer_on_s3(s3, monkeypatch):
-    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")  # losers are refused once they see a renewal
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "4")  # losers are refused once they see a renewal
     results: list[object] = []
     barrier = threading.Barrier(6)
 

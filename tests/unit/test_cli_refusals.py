@@ -59,7 +59,7 @@ def test_missing_models_folder(bank, tmp_path):
 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(bank, tmp_path, monkeypatch):
-    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")  # renewed every 0.5 s: the second run sees it alive
+    monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "6")  # renewed every 1.5 s: the second run sees it alive
     guard = OutputGuard.claim(PipelineConfig(input=str(bank), output=str(tmp_path / "out")), "first-run")
     try:
         _refused("run", "--input", str(bank), "--output", str(tmp_path / "out"),
