@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from fruit_pipeline.sample_bank import BankSpec, write_bank
-from spark.helpers import manifest, run
+from spark.helpers import run
 
 pytestmark = pytest.mark.spark
 

@@ -26,14 +26,17 @@ def report_samples(spark: SparkSession, features: DataFrame, seed: int, per_clas
                    classes: int = CLASSES_SHOWN) -> list[dict[str, Any]]:
     """Up to `per_class` seed-stable images of each of the first `classes` labels: {label, path, content (bytes),
     keypoints [(x, y, size)]}. Best effort: an image that cannot be read again is left out, with a warning."""
-    picked = (features.select("path", "label", "keypoints")
+    ranked = (features.select("path", "label")  # keypoints stay out of the shuffle; fetched for the few picked
               .withColumn("h", F.xxhash64(bank_key(), F.lit(seed)))
               .withColumn("n", F.row_number().over(Window.partitionBy("label").orderBy("h", "path")))
-              .where(F.col("n") <= per_class))
-    labels = [r["label"] for r in picked.select("label").distinct().orderBy("label").limit(classes).collect()]
-    rows = picked.where(F.col("label").isin(labels)).orderBy("label", "n").collect()
-    if not rows:
+              .where(F.col("n") <= per_class).select("label", "n", "path").collect())
+    labels = sorted({r["label"] for r in ranked})[:classes]
+    chosen = sorted((r for r in ranked if r["label"] in labels), key=lambda r: (r["label"], r["n"]))
+    if not chosen:
         return []
+    keypoints = {r["path"]: r["keypoints"] for r in
+                 features.where(F.col("path").isin([r["path"] for r in chosen])).select("path", "keypoints").collect()}
+    rows = [{"label": r["label"], "path": r["path"], "keypoints": keypoints.get(r["path"])} for r in chosen]
     try:
         contents = {r["path"]: bytes(r["content"]) for r in
                     spark.read.format("binaryFile").load([r["path"] for r in rows]).select("path", "content").collect()}
