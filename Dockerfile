@@ -17,10 +17,11 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb
 
-# ---- jars: the S3A jars of image/jars.lock, sha256-checked
+# ---- jars: the S3A jars of job/fruit_pipeline/resources/jars.lock, sha256-checked
 FROM os AS jars
-COPY image/fetch_jars.py image/jars.lock /src/image/
+COPY image/fetch_jars.py /src/image/
 COPY job/fruit_pipeline/jars_lock.py /src/job/fruit_pipeline/
+COPY job/fruit_pipeline/resources/jars.lock /src/job/fruit_pipeline/resources/
 RUN --mount=type=secret,id=cabundle \
     if [ -s /run/secrets/cabundle ]; then export SSL_CERT_FILE=/run/secrets/cabundle; \
     else export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt; fi \

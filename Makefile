@@ -57,7 +57,7 @@ manifests: helm ## render k8s/kind and k8s/eks manifests from the chart (committ
 image: ## build the container image fruit-pipeline:dev (IMAGE_TAG=..., BASE_IMAGE=...; see README "Container image")
 	bash image/build.sh
 
-jars: ## hadoop-aws + AWS SDK jars (image/jars.lock, sha256-checked) -> .cache/jars
+jars: ## hadoop-aws + AWS SDK jars (job/fruit_pipeline/resources/jars.lock, sha256-checked) -> .cache/jars
 	python3 image/fetch_jars.py .cache/jars
 
 test: $(VENV)/.test-deps system-deps jars helm ## install everything and run the whole suite

@@ -30,34 +30,70 @@ def _kv(text: str) -> tuple[str, str]:
 
 
 def _add_job_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by `run` and `transform`."""
-    p.add_argument("--input", required=True, metavar="URI", help="image bank: a directory, file:// or s3a:// URI")
-    p.add_argument("--output", required=True, metavar="URI", help="output directory or URI (replaced on rerun)")
-    p.add_argument("--master", metavar="MASTER", help="Spark master (default local[*])")
-    p.add_argument("--profile", choices=("local", "kubernetes", "emr"), help="Spark settings profile (default local)")
-    p.add_argument("--config", metavar="FILE", help="TOML file with any of the settings (see README)")
+    """Options shared by `run` and `transform`; defaults shown are the config's (`config.py`)."""
+    from .config import PipelineConfig
+
+    d = PipelineConfig()
+    p.add_argument("--input", metavar="URI",
+                   help="image bank: a directory, file:// or s3a:// URI (TOML: input; required here or there)")
+    p.add_argument("--output", metavar="URI",
+                   help="output folder or URI (TOML: output); a rerun replaces only what the previous run wrote "
+                        "there; a non-empty folder fruit-pipeline did not write is refused")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that fruit-pipeline did not create; its files are kept "
+                        "(default: refuse)")
+    p.add_argument("--master", metavar="MASTER", help=f"Spark master URL (TOML: spark.master; default {d.spark.master})")
+    p.add_argument("--profile", choices=("local", "kubernetes", "emr"),
+                   help=f"Spark settings profile (TOML: spark.profile; default {d.spark.profile})")
+    p.add_argument("--config", metavar="FILE",
+                   help="TOML file with any setting, e.g. k8s/emr/job.toml; keys as in config.py: input, output, "
+                        "[spark], [extraction], [extraction.orb], [reduction], [evaluation], [s3], [metrics]; "
+                        "flags given here win")
     p.add_argument("--conf", action="append", type=_kv, default=[], metavar="KEY=VALUE",
-                   help="extra Spark setting, repeatable")
-    p.add_argument("--keep-pixels", action="store_true", default=None, help="also store the flat 100x100x3 pixel vector")
-    p.add_argument("--max-pixels", type=int, metavar="N", help="refuse images with more pixels than N")
-    p.add_argument("--orb-features", type=int, metavar="N", help="ORB keypoints per image at most (default 500)")
-    p.add_argument("--partitions-per-core", type=int, metavar="N", help="input tasks per core (default 4)")
-    p.add_argument("--arrow-batch-size", type=int, metavar="N", help="images per Arrow batch (default 512)")
-    p.add_argument("--metrics-port", type=int, metavar="PORT", help="serve job metrics on this port while running")
+                   help="extra Spark setting, repeatable (TOML: [spark.conf]; default none)")
+    p.add_argument("--keep-pixels", action="store_true", default=None,
+                   help="also store the flat 100x100x3 RGB vector, 30,000 bytes per image (TOML: "
+                        "extraction.keep_pixels; default off)")
+    p.add_argument("--max-pixels", type=int, metavar="N",
+                   help=f"refuse images with more than N pixels, before decoding (TOML: extraction.max_pixels; "
+                        f"default {d.extraction.max_pixels})")
+    p.add_argument("--orb-features", type=int, metavar="N",
+                   help=f"ORB keypoints per image at most (TOML: extraction.orb.n_features; "
+                        f"default {d.extraction.orb.n_features})")
+    p.add_argument("--partitions-per-core", type=int, metavar="N",
+                   help=f"input tasks per core (TOML: spark.partitions_per_core; default {d.spark.partitions_per_core})")
+    p.add_argument("--arrow-batch-size", type=int, metavar="N",
+                   help=f"images per Arrow batch (TOML: spark.arrow_batch_size; default {d.spark.arrow_batch_size})")
+    p.add_argument("--metrics-port", type=int, metavar="PORT",
+                   help="serve job metrics on this TCP port while running (TOML: metrics.port; default 0 = off)")
     p.add_argument("--pushgateway", metavar="URL",
-                   help="push job metrics here at the end (or FRUIT_PIPELINE_PUSHGATEWAY)")
-    p.add_argument("--no-metrics", action="store_true", help="disable job metrics")
-    p.add_argument("--s3-endpoint", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)")
+                   help="push job metrics to this Pushgateway URL at the end (TOML: metrics.pushgateway, or "
+                        "FRUIT_PIPELINE_PUSHGATEWAY; default none)")
+    p.add_argument("--no-metrics", action="store_true",
+                   help="disable Spark's and the job's metrics (TOML: metrics.enabled = false; default on)")
+    p.add_argument("--s3-endpoint", metavar="URL",
+                   help="S3 endpoint URL (TOML: s3.endpoint; default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, "
+                        "else AWS)")
     p.add_argument("--event-log-dir", metavar="URI",
-                   help="Spark event logs for the History Server (default: spark-events next to the output)")
-    p.add_argument("--no-event-log", action="store_true", help="write no Spark event log")
+                   help="Spark event-log directory for the History Server (TOML: event_log.dir; default "
+                        "spark-events next to the output)")
+    p.add_argument("--no-event-log", action="store_true",
+                   help="write no Spark event log (TOML: event_log.enabled = false; default on)")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--vocabulary-size", type=int, metavar="K", help="visual words (KMeans k, default 64)")
-    p.add_argument("--pca-components", type=int, metavar="N", help="PCA components (default 32)")
-    p.add_argument("--no-reduction", action="store_true", help="skip visual words, PCA and evaluation")
-    p.add_argument("--no-evaluation", action="store_true", help="skip the classifier and report")
+    from .config import ReductionConfig
+
+    d = ReductionConfig()
+    p.add_argument("--vocabulary-size", type=int, metavar="K",
+                   help=f"visual words, the KMeans k (TOML: reduction.vocabulary_size; default {d.vocabulary_size})")
+    p.add_argument("--pca-components", type=int, metavar="N",
+                   help=f"PCA components at most; fewer when Training has fewer rows (TOML: "
+                        f"reduction.pca_components; default {d.pca_components})")
+    p.add_argument("--no-reduction", action="store_true",
+                   help="skip visual words, PCA and evaluation (TOML: reduction.enabled = false; default on)")
+    p.add_argument("--no-evaluation", action="store_true",
+                   help="skip the classifier (TOML: evaluation.enabled = false; default on)")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,31 +149,62 @@ def _check_local_input(uri: str) -> None:
         raise UsageError(f"input is not a directory: {uri}")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _job_config(args: argparse.Namespace, overrides: dict[str, Any]):
+    """The config from --config and the flags, with input and output present (from either) and local paths
+    made absolute; a missing local input is refused here, before Spark starts."""
+    import dataclasses
+
     from .config import build_config
 
-    cfg = build_config(args.config, overrides_from_args(args))
+    cfg = build_config(args.config, overrides)
+    for name in ("input", "output"):
+        if not getattr(cfg, name):
+            raise UsageError(f"no {name} given: --{name} or `{name}` in the --config file")
+    cfg = dataclasses.replace(cfg, input=_absolute(cfg.input), output=_absolute(cfg.output))
     _check_local_input(cfg.input)
+    return cfg
+
+
+def _check_local_models(uri: str) -> None:
+    if "://" in uri and not uri.startswith("file://"):
+        return
+    if not Path(uri.removeprefix("file://").removeprefix("file:")).is_dir():
+        raise UsageError(f"models not found: {uri} (the models folder of an earlier run, OUTPUT/models)")
+
+
+def _quiet_spark(args: argparse.Namespace, profile: str) -> None:
+    """Locally, Spark's own lines go to a log file unless -v (on Kubernetes/EMR the container log is the place)."""
+    if args.verbose or profile != "local":
+        return
+    from .console import children_output_to, spark_log_path
+
+    path = children_output_to(spark_log_path(os.environ))
+    if path is not None:
+        logging.getLogger(PROG).info("Spark's own log: %s (-v shows it here)", path)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _job_config(args, overrides_from_args(args))
     from . import pipeline
     from .observability.report import summary_table
 
-    manifest = pipeline.run(cfg)
+    manifest = pipeline.run(cfg, overwrite=args.overwrite, before_spark=lambda: _quiet_spark(args, cfg.spark.profile))
     print(summary_table(manifest))
     return 0
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
     """Apply saved models (vocabulary, scaler, PCA) to new images; no fitting, no evaluation."""
-    from .config import build_config
-
     overrides = overrides_from_args(args)
     overrides.setdefault("evaluation", {})["enabled"] = False
-    cfg = build_config(args.config, overrides)
-    _check_local_input(cfg.input)
+    cfg = _job_config(args, overrides)
+    models = _absolute(args.models)
+    _check_local_models(models)
     from . import pipeline
     from .observability.report import summary_table
 
-    manifest = pipeline.run(cfg, models_uri=_absolute(args.models))
+    manifest = pipeline.run(cfg, models_uri=models, overwrite=args.overwrite,
+                            before_spark=lambda: _quiet_spark(args, cfg.spark.profile))
     print(summary_table(manifest))
     return 0
 
@@ -158,13 +225,17 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "sam
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="Fruits-360 image bank -> ORB, colour and reduced features (Parquet), on Spark.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, Spark's own log and failure tracebacks on the terminal (default: "
+                             "Spark's log to a file)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only (default: progress too)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
     run = sub.add_parser("run", help="extract features from an image bank into Parquet",
-                         description="List, decode, extract ORB + colour features, reduce, evaluate and write Parquet.")
+                         description="List, decode, extract ORB + colour features, reduce, evaluate and write Parquet. "
+                                     "Every option can also be set in the --config TOML file (its key is given "
+                                     "with each option; example: k8s/emr/job.toml).")
     _add_job_options(run)
     _add_run_options(run)
 
@@ -176,11 +247,12 @@ def build_parser() -> Parser:
 
     sample = sub.add_parser("sample", help="generate a synthetic Fruits-360 shaped bank",
                             description="Write DIR/Training/<Label>/<n>_100.jpg and DIR/Test/... (deterministic).")
-    sample.add_argument("--out", required=True, metavar="DIR")
+    sample.add_argument("--out", required=True, metavar="DIR", help="folder to write the bank into (created)")
     sample.add_argument("--classes", type=int, default=5, metavar="N", help="number of classes (default 5)")
     sample.add_argument("--per-class", type=int, default=60, metavar="M", help="images per class (default 60)")
     sample.add_argument("--test-fraction", type=float, default=0.25, metavar="F", help="share in Test (default 0.25)")
-    sample.add_argument("--seed", type=int, default=7, metavar="S")
+    sample.add_argument("--seed", type=int, default=7, metavar="S",
+                        help="random seed: the same seed gives the same images (default 7)")
     sample.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: all cores)")
     for extension in EXTENSIONS:
         extension(sub)
@@ -222,16 +294,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None) or COMMANDS[args.command]
     try:
         return handler(args)
-    except PipelineError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure ends as one line
+        return _report_failure(exc, args.verbose)
+
+
+def _report_failure(exc: BaseException, verbose: bool) -> int:
+    """One line on stderr and the exit code: 130 after Ctrl-C (whatever Spark raised then), the error's own code
+    for a PipelineError (2 = usage), else 1 with the exception worded by `failures.describe` (-v: the traceback)."""
+    from .failures import INTERRUPTED, describe
+
+    if isinstance(exc, KeyboardInterrupt) or INTERRUPTED.is_set():
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, details with -v
-        from .failures import describe
-
-        if args.verbose:
-            logging.getLogger(PROG).exception("failed")
-        print(f"{PROG}: error: {describe(exc)}", file=sys.stderr)
-        return 1
+    if isinstance(exc, PipelineError):
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if verbose:
+        logging.getLogger(PROG).error("failed", exc_info=exc)
+    print(f"{PROG}: error: {describe(exc)}", file=sys.stderr)
+    return 1

@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import signal
+import threading
 from typing import Callable
+
+# Set on Ctrl-C (SIGINT), so that the errors of the Spark jobs it cancelled are reported as the interruption.
+INTERRUPTED = threading.Event()
+
+
+def note_interrupts(sc) -> None:
+    """Replace pyspark's SIGINT handler, which cancels the jobs through the Py4J connection the main thread is
+    blocked on (a reentrant call that logs pages of Py4J tracebacks). Ours sets INTERRUPTED, silences logging
+    (nothing may be reported done any more), cancels the jobs from another thread (its own connection) and
+    raises KeyboardInterrupt in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def cancel() -> None:
+        try:
+            sc.cancelAllJobs()
+        except Exception:  # noqa: BLE001 - the JVM may already be going away; exiting stops it anyway
+            pass
+
+    def handler(signum, frame):
+        INTERRUPTED.set()
+        logging.disable(logging.CRITICAL)
+        threading.Thread(target=cancel, name="cancel-spark-jobs", daemon=True).start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+
 
 # Other modules may register more matchers: exception text -> one line, or None.
 MATCHERS: list[Callable[[str], str | None]] = []

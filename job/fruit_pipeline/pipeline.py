@@ -23,7 +23,9 @@ from .observability.progress import StageClock
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
+from .observability.report_samples import first_errors, report_samples
 from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
+from .stages.output_guard import OutputGuard
 from .stages.session import build_session
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class RunResult:
     keypoints_total: int = 0
     durations_s: dict[str, float] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    errors_sample: list[dict[str, str]] = field(default_factory=list)
     reduction: dict[str, Any] = field(default_factory=dict)
     spark_status: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, Any] = field(default_factory=dict)
@@ -155,6 +158,7 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
         "durations_s": result.durations_s,
         "wall_time_s": round(elapsed, 3),
         "images_per_s": round(result.input_files / elapsed, 1),
+        "errors_sample": result.errors_sample,
         "reduction": result.reduction,
         "evaluation": result.evaluation,
         "spark_status": result.spark_status,
@@ -162,20 +166,29 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
 
 
 def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
-        after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
+        after_listing: Callable[[], None] | None = None, overwrite: bool = False,
+        before_spark: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written).
 
+    The output is checked and locked before Spark starts (`output_guard`); refusals raise UsageError.
+    `before_spark` is called once the output is claimed (the CLI sends Spark's log to a file there).
     `after_listing` is called once between listing and reading (tests use it to delete a listed object)."""
     result = RunResult(run_id=_new_run_id())
+    guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
+    if before_spark is not None:
+        before_spark()
     metrics = JobMetrics(cfg, result.run_id)
-    metrics.started()
     try:
-        return _run(cfg, spark or build_session(cfg), result, metrics, models_uri, after_listing)
+        metrics.started()
+        return _run(cfg, spark or build_session(cfg), result, metrics, guard, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
         raise
     finally:
-        metrics.close()
+        try:
+            metrics.close()
+        finally:
+            guard.close()
 
 
 def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models | None, models_uri: str | None,
@@ -186,25 +199,40 @@ def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models |
     reduced.count()
     variance = models.explained_variance
     result.reduction = {"vocabulary_size": len(models.centres), "pca_components": len(variance),
+                        "pca_components_requested": cfg.reduction.pca_components,
                         "explained_variance": variance, "explained_variance_total": sum(variance),
                         "models": models_uri or writing.models_uri(cfg.output)}
     return reduced, models
 
 
 def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally: accounting.Tally,
-            result: RunResult) -> None:
+            result: RunResult, target: str) -> None:
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
                   "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed),
                   "notes": accounting.report_notes(result.warnings, result.skipped, result.evaluation)}
+    run_facts = {"counts": {"input files": result.input_files, "feature rows": result.features_rows,
+                            "error rows": result.error_rows, **{f"errors at {k}": v
+                                                                for k, v in sorted(result.errors_by_stage.items())}},
+                 "errors": result.errors_sample, "durations_s": dict(result.durations_s),
+                 "parameters": redact(to_dict(cfg))}
     with tempfile.TemporaryDirectory() as tmp:
+        samples = report_samples(spark, features, cfg.reduction.seed)
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
-                     f"fruit-pipeline run {result.run_id}")
-        fs.copy_from_local(spark, tmp, fs.join(cfg.output, "report"))
+                     f"fruit-pipeline run {result.run_id}", run_facts, samples)
+        fs.copy_from_local(spark, tmp, fs.join(target, "report"))
 
 
-def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics,
+def _no_evaluation_reason(cfg: PipelineConfig, models_uri: str | None) -> str:
+    if models_uri:
+        return "transform applies saved models; it does not evaluate"
+    if not cfg.reduction.enabled:
+        return "turned off with the reduction (--no-reduction)"
+    return "turned off (--no-evaluation)"
+
+
+def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics, guard: OutputGuard,
          models_uri: str | None, after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
     started = time.monotonic()
     clock = StageClock(spark.sparkContext)
@@ -212,7 +240,7 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     models = reduction.Models.load(models_uri, spark) if models_uri else None
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
-    writing.begin_output(spark, cfg.output)
+    staging = guard.staging_uri  # everything is written here, then committed into cfg.output at the end
     ex = _extract_all(spark, cfg, clock, after_listing)
     features = extraction.feature_rows(ex.extracted)
     errors = ex.errors(cfg.extraction.max_file_bytes)
@@ -222,21 +250,26 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         with clock.stage("reduce"):
             features, models = _reduce(cfg, features, models, models_uri, result)
     with clock.stage("write"):
-        writing.write_features(features, cfg.output)
-        writing.write_errors(errors, cfg.output)
+        writing.write_features(features, staging)
+        writing.write_errors(errors, staging)
         if models is not None and not models_uri:
-            models.save(writing.models_uri(cfg.output), spark)
+            models.save(writing.models_uri(staging), spark)
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate"):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation)
+    else:
+        result.evaluation = {"skipped": _no_evaluation_reason(cfg, models_uri)}
+    if "skipped" in result.evaluation:
+        log.warning("evaluation skipped: %s", result.evaluation["skipped"])
     with clock.stage("report"):
         _tally(result, ex)
-        _report(spark, cfg, features, ex.tally, result)
+        result.errors_sample = first_errors(errors)
+        result.durations_s = dict(clock.durations)
+        _report(spark, cfg, features, ex.tally, result, staging)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
-    manifest = manifest_for(cfg, result, spark, started)
+    manifest = guard.commit(manifest_for(cfg, result, spark, started))
     metrics.finished(result, ex.tally.keypoint_histogram)
-    writing.write_manifest(spark, cfg.output, manifest)
     features.unpersist()
     ex.unpersist()
     return manifest

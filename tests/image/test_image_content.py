@@ -102,7 +102,7 @@ def test_spark_layout(docker_engine, pipeline_image):
 def test_locked_s3a_jars_are_baked_in(docker_engine, pipeline_image):
     from fruit_pipeline.jars_lock import read_lock
 
-    locked = read_lock(Path(__file__).resolve().parents[2] / "image" / "jars.lock")
+    locked = read_lock()
     done = _sh(docker_engine, pipeline_image, "cd $SPARK_HOME/jars && sha256sum " +
                " ".join(jar.file_name for jar in locked))
     assert done.returncode == 0, done.stderr

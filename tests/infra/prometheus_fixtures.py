@@ -55,12 +55,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def pushgateway(tmp_path):
-    """A Pushgateway on a free loopback port; yields its URL."""
+    """A Pushgateway on a free loopback port with a fresh persistence file of its own; yields its URL.
+
+    Debian's build persists to /var/lib/prometheus/pushgateway.data by default, so without the flag every instance
+    would load (and rewrite) the push groups of every earlier test run on the machine."""
     from conftest import require
 
     require(shutil.which("prometheus-pushgateway") is not None, "prometheus-pushgateway", INSTALL)
     port = free_port()
-    proc = _start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"], tmp_path / "pushgateway.log")
+    proc = _start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}",
+                   f"--persistence.file={tmp_path / 'pushgateway.data'}"], tmp_path / "pushgateway.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/-/ready")

@@ -28,3 +28,13 @@ def test_unreachable_pushgateway_only_warns(caplog):
     cfg = PipelineConfig(metrics=MetricsConfig(pushgateway=f"http://127.0.0.1:{free_port()}"))
     JobMetrics(cfg, "run-y").failed("PipelineError")
     assert "push to" in caplog.text
+
+
+def test_a_fresh_pushgateway_starts_empty(pushgateway):
+    """No push groups from earlier tests or runs on this machine (Debian's default persistence file is shared)."""
+    import json
+
+    groups = json.loads(http_get(f"{pushgateway}/api/v1/metrics"))
+    assert groups == {"status": "success", "data": []}
+    pushed = [ln for ln in http_get(f"{pushgateway}/metrics").decode().splitlines() if ln.startswith("push_time")]
+    assert pushed == []

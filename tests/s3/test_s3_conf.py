@@ -1,5 +1,7 @@
 """Pure tests of the S3A settings (no Spark)."""
 
+from pathlib import Path
+
 from fruit_pipeline.config import build_config
 from fruit_pipeline.stages.s3_conf import COMMIT_PROTOCOL, committer_conf, endpoint, locked_jars, s3_conf
 
@@ -39,8 +41,9 @@ def test_local_jars_only_for_s3a_uris():
     plain = build_config(None, {"input": "/data/bank", "output": "/out"})
     assert "spark.jars" not in s3_conf(plain, {})
     remote = build_config(None, {"input": "s3a://b/bank", "output": "/out"})
-    if all(p.exists() for p in locked_jars()):
-        assert s3_conf(remote, {})["spark.jars"].split(",") == [str(p) for p in locked_jars()]
+    assert s3_conf(remote, {"FRUIT_PIPELINE_JARS_DIR": "/j"})["spark.jars"].split(",") == \
+        [str(p) for p in locked_jars(directory=Path("/j"))]
+    assert s3_conf(remote, {"SPARK_HOME": "/opt/spark"})["spark.jars"]  # never silently left out
 
 
 def test_magic_committer_bound_to_spark_sql_only_for_s3a_outputs():

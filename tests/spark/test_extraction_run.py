@@ -103,17 +103,41 @@ def test_rerun_replaces_output(spark, small_bank, tmp_path):
     assert len(rows) == len({r["path"] for r in rows}) == len(list(small_bank.rglob("*.jpg")))
 
 
-def test_failed_run_leaves_no_manifest(spark, small_bank, tmp_path, monkeypatch):
-    run(spark, small_bank, tmp_path, **NO_REDUCTION)
-    assert (tmp_path / "manifest.json").exists()
+def _snapshot(out) -> dict:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and ".fruit-pipeline" not in p.parts}
+
+
+def test_a_failed_rerun_keeps_the_previous_output_valid(spark, small_bank, tmp_path, monkeypatch):
+    """A first run with --overwrite into the user's folder keeps their file; two failed reruns change nothing."""
+    from fruit_pipeline import pipeline
+    from fruit_pipeline.config import build_config
+    from fruit_pipeline.errors import PipelineError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("the user's")
+    cfg = build_config(None, {"input": str(small_bank), "output": str(out), "spark": {"master": "local[2]"},
+                              **NO_REDUCTION})
+    first = pipeline.run(cfg, spark, overwrite=True)
+    assert (out / "notes.txt").read_text() == "the user's"
+    before = _snapshot(out)
+    assert manifest(out)["files"] == sorted(k for k in before if k not in ("manifest.json", "notes.txt"))
+    empty = tmp_path / "empty" / "Training"
+    empty.mkdir(parents=True)
+    with pytest.raises(PipelineError, match="no .jpg/.jpeg/.png files under"):
+        run(spark, empty.parent, out, **NO_REDUCTION)
 
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(writing, "write_errors", boom)
     with pytest.raises(RuntimeError):
-        run(spark, small_bank, tmp_path, **NO_REDUCTION)
-    assert not (tmp_path / "manifest.json").exists()
+        run(spark, small_bank, out, **NO_REDUCTION)
+    assert _snapshot(out) == before and manifest(out)["run_id"] == first["run_id"]
+    assert len(features(out)) == first["counts"]["features_rows"]
+    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "staging"]
+    assert list((out / ".fruit-pipeline" / "staging").iterdir()) == []
 
 
 def test_empty_input_is_a_clear_error(spark, tmp_path):

@@ -55,13 +55,16 @@ def test_accuracy_far_above_chance(reduced_run):
 
 def test_report_pngs_open(reduced_run):
     report = reduced_run[0] / "report"
-    names = {"class_counts.png", "keypoints.png", "explained_variance.png", "pca_scatter.png", "confusion_matrix.png"}
+    names = {"class_counts.png", "keypoints.png", "explained_variance.png", "pca_scatter.png", "confusion_matrix.png",
+             "samples.png"}
     assert names <= {p.name for p in report.iterdir()}
     for name in names:
         with Image.open(report / name) as img:
             assert img.format == "PNG" and img.size[0] > 300
     page = (report / "index.html").read_text()
     assert "Ablation" in page and all(n in page for n in names)
+    assert "<tr><td>feature rows</td><td>120</td></tr>" in page and "<h2>Stage timings</h2>" in page
+    assert "<tr><td>reduction.vocabulary_size</td><td>16</td></tr>" in page
 
 
 def test_transform_reproduces_run_features(spark, small_bank, reduced_run, tmp_path):

@@ -102,5 +102,6 @@ def register(sub) -> None:
     p = sub.add_parser("upload", help="copy a local image bank to S3 (resumable)")
     p.add_argument("--source", required=True, help="local bank directory")
     p.add_argument("--dest", required=True, help="s3://bucket/prefix or s3a://bucket/prefix")
-    p.add_argument("--workers", type=int, default=int(os.environ.get("UPLOAD_WORKERS", "8")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("UPLOAD_WORKERS", "8")), metavar="N",
+                   help="parallel uploads (default 8, or UPLOAD_WORKERS)")
     p.set_defaults(handler=cmd_upload)

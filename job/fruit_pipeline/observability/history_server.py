@@ -16,7 +16,7 @@ from typing import Mapping
 
 from ..config import PipelineConfig, S3Config, SparkConfig
 from ..errors import UsageError
-from ..stages.s3_conf import s3_conf
+from ..stages.s3_conf import ensure_jars, s3_conf
 
 MAIN_CLASS = "org.apache.spark.deploy.history.HistoryServer"
 DEFAULT_PORT = 18080
@@ -49,6 +49,7 @@ def settings(log_dir: str, port: int, s3: S3Config, profile: str, env: Mapping[s
     if log_dir.startswith(("s3a://", "s3://")):
         as_s3a = "s3a://" + log_dir.split("://", 1)[1]
         cfg = PipelineConfig(input=as_s3a, s3=s3, spark=SparkConfig(profile=profile))
+        ensure_jars(cfg, env)
         conf.update({k: v for k, v in s3_conf(cfg, env).items() if k.startswith(("spark.hadoop.", "spark.jars"))})
         if log_dir.startswith("s3://"):  # EMR's event logs: read s3:// through S3A outside EMR
             conf["spark.hadoop.fs.s3.impl"] = conf["spark.hadoop.fs.s3a.impl"]

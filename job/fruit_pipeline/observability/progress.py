@@ -62,9 +62,9 @@ class StageClock:
             watcher.start()
         try:
             yield
-        finally:
+        finally:  # a stage that raised (failure, Ctrl-C) is neither timed nor reported done
             stop.set()
             if watcher:
                 watcher.join(timeout=1)
-            self.durations[name] = round(time.monotonic() - start, 3)
-            log.info("%s: done in %.1f s", name, self.durations[name])
+        self.durations[name] = round(time.monotonic() - start, 3)
+        log.info("%s: done in %.1f s", name, self.durations[name])

@@ -34,8 +34,11 @@ def library_versions() -> dict[str, str]:
             "opencv": cv2.__version__, "numpy": numpy.__version__, "pyarrow": pyarrow.__version__}
 
 
+ERRORS_IN_SUMMARY = 5
+
+
 def summary_table(manifest: dict[str, Any]) -> str:
-    """A short human summary: counts, stage durations, throughput, where things went."""
+    """A short human summary: counts, stage durations, total time, throughput, where things went, first errors."""
     counts = manifest["counts"]
     rows = [
         ("input files", f"{counts['input_files']}"),
@@ -49,10 +52,20 @@ def summary_table(manifest: dict[str, Any]) -> str:
         rows.append((f"  errors at {stage}", str(reason_count)))
     for stage, seconds in manifest["durations_s"].items():
         rows.append((f"{stage} (s)", f"{seconds:.1f}"))
-    rows.append(("images/s", f"{manifest['images_per_s']:.0f}"))
+    if "wall_time_s" in manifest:
+        rows.append(("total time (s)", f"{manifest['wall_time_s']:.1f}"))
+    rows.append(("images/s", f"{manifest['images_per_s']:.1f}"))
     evaluation = manifest.get("evaluation") or {}
     if "accuracy" in evaluation:
         rows.append(("test accuracy", f"{evaluation['accuracy']:.3f}"))
-    rows.append(("output", manifest["output"]))
+    elif evaluation.get("skipped"):
+        rows.append(("evaluation", f"skipped: {evaluation['skipped']}"))
+    out = manifest["output"].rstrip("/")
+    rows += [("manifest", f"{out}/manifest.json"), ("report", f"{out}/report/index.html"), ("errors", f"{out}/errors/")]
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    errors = manifest.get("errors_sample") or []
+    if errors:
+        lines.append(f"first errors ({min(len(errors), ERRORS_IN_SUMMARY)} of {counts['error_rows']}):")
+        lines += [f"  {e['path'].rsplit('/', 1)[-1]}: {e['stage']}: {e['reason']}" for e in errors[:ERRORS_IN_SUMMARY]]
+    return "\n".join(lines)

@@ -101,22 +101,88 @@ def _ablation_table(evaluation: dict[str, Any]) -> str:
     return f"<table><tr><th>features</th><th>accuracy</th><th>macro-F1</th></tr>{rows}</table>"
 
 
+def plot_samples(samples: list[dict[str, Any]], out: Path) -> str:
+    """A grid, one row per class, of sample images with their ORB keypoints drawn (circles of the keypoint size)."""
+    import cv2
+
+    labels = list(dict.fromkeys(s["label"] for s in samples))
+    per_row = max(sum(1 for s in samples if s["label"] == label) for label in labels)
+    fig, axes = plt.subplots(len(labels), per_row, figsize=(1.8 * per_row, 1.9 * len(labels)), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for row, label in enumerate(labels):
+        for col, sample in enumerate(s for s in samples if s["label"] == label):
+            bgr = cv2.imdecode(np.frombuffer(sample["content"], np.uint8), cv2.IMREAD_COLOR)
+            if bgr is None:
+                continue
+            ax = axes[row][col]
+            ax.imshow(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            for x, y, size in sample["keypoints"]:
+                ax.add_patch(plt.Circle((x, y), max(size / 2, 1.0), fill=False, color="lime", linewidth=0.4, alpha=0.5))
+            if sample["keypoints"]:
+                ax.scatter(*zip(*[(x, y) for x, y, _ in sample["keypoints"]]), s=1.5, color="lime")
+            ax.set_title(f"{label} ({len(sample['keypoints'])} kp)" if col == 0 else f"{len(sample['keypoints'])} kp",
+                         fontsize=7)
+    fig.suptitle("Sample images per class with their ORB keypoints")
+    return _save(fig, out / "samples.png")
+
+
+def _table(rows: list[tuple[str, str]], head: tuple[str, str]) -> str:
+    cells = "".join(f"<tr><td>{html.escape(str(a))}</td><td>{html.escape(str(b))}</td></tr>" for a, b in rows)
+    return f"<table><tr><th>{html.escape(head[0])}</th><th>{html.escape(head[1])}</th></tr>{cells}</table>"
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested parameters as (dotted.key, value) rows."""
+    rows: list[tuple[str, str]] = []
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            rows += _flatten(value, f"{prefix}{key}.")
+        else:
+            rows.append((f"{prefix}{key}", str(value)))
+    return rows
+
+
+def facts_html(facts: dict[str, Any]) -> list[str]:
+    """Counts, the first errors with their reasons, stage timings and parameters, as HTML blocks."""
+    blocks = ["<h2>Counts</h2>" + _table([(k, str(v)) for k, v in facts.get("counts", {}).items()], ("", "files"))]
+    errors = facts.get("errors") or []
+    if errors:
+        cells = "".join(f"<tr><td>{html.escape(e['path'])}</td><td>{html.escape(e['stage'])}</td>"
+                        f"<td>{html.escape(e['reason'] or '')}</td></tr>" for e in errors)
+        blocks.append(f"<h2>Errors (first {len(errors)}; all in errors/)</h2>"
+                      f"<table><tr><th>file</th><th>stage</th><th>reason</th></tr>{cells}</table>")
+    timings = [(stage, f"{seconds:.1f}") for stage, seconds in facts.get("durations_s", {}).items()]
+    if timings:
+        blocks.append("<h2>Stage timings</h2>" + _table(timings, ("stage", "seconds")))
+    if facts.get("parameters"):
+        blocks.append("<h2>Parameters</h2>" + _table(_flatten(facts["parameters"]), ("setting", "value")))
+    return blocks
+
+
 def write_report(out: Path, aggregates: dict[str, Any], explained_variance: list[float],
-                 evaluation: dict[str, Any], title: str) -> list[str]:
-    """Write PNGs and index.html into `out`; returns the file names."""
+                 evaluation: dict[str, Any], title: str, facts: dict[str, Any] | None = None,
+                 samples: list[dict[str, Any]] | None = None) -> list[str]:
+    """Write PNGs and index.html into `out`; returns the file names. `facts`: counts, errors, durations_s,
+    parameters (see `facts_html`); `samples`: images per class with keypoints (see `plot_samples`)."""
     out.mkdir(parents=True, exist_ok=True)
     images = [plot_class_counts(aggregates["class_counts"], out), plot_keypoints(aggregates["keypoint_buckets"], out)]
+    if samples:
+        images.append(plot_samples(samples, out))
     if explained_variance:
         images.append(plot_explained_variance(explained_variance, out))
     if aggregates.get("scatter"):
         images.append(plot_scatter(aggregates["scatter"], out))
     body = [f"<h1>{html.escape(title)}</h1>"]
     body += [f"<p class='note'>{html.escape(note)}</p>" for note in aggregates.get("notes", [])]
-    if evaluation:
+    if evaluation.get("skipped"):
+        body.append(f"<p>Evaluation skipped: {html.escape(evaluation['skipped'])}.</p>")
+    elif evaluation:
         images.append(plot_confusion(evaluation["confusion"], evaluation["labels"], out))
         body.append(f"<p>Test accuracy {evaluation['accuracy']:.3f}, macro-F1 {evaluation['macro_f1']:.3f} "
                     f"({evaluation['test_rows']} Test images, {evaluation['train_rows']} Training images).</p>")
         body.append("<h2>Ablation</h2>" + _ablation_table(evaluation))
+    body += facts_html(facts or {})
     body += [f'<h2>{html.escape(name)}</h2><img src="{name}" alt="{name}">' for name in images]
     page = "<!doctype html><meta charset='utf-8'><title>fruit-pipeline report</title>" \
            "<style>body{font-family:sans-serif;max-width:900px;margin:auto}td,th{padding:2px 10px}</style>" + \

@@ -44,13 +44,26 @@ def _score(train: DataFrame, test: DataFrame, columns: list[str], labels: list[s
     return {**summary(matrix, labels), "confusion": matrix.tolist()}
 
 
+def skip_reason(train_labels: int, test_rows: int) -> str | None:
+    """Why the classifier cannot be evaluated meaningfully, or None."""
+    if train_labels == 0:
+        return "no Training images"
+    if test_rows == 0:
+        return "no Test images"
+    if train_labels < 2:
+        return "only 1 label in Training: a classifier needs at least 2"
+    return None
+
+
 def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
-    """Metrics of every ablation variant; the main ones at top level. Empty if a split is missing."""
+    """Metrics of every ablation variant; the main ones at top level. `{"skipped": reason}` when a split is
+    missing or Training has fewer than 2 labels."""
     data = with_vectors(reduced).withColumn("features_vec", array_to_vector("features"))
     train_raw = data.where(F.col("split") == TRAINING)
     test_raw = data.where(F.col("split") == TEST)
-    if train_raw.limit(1).count() == 0 or test_raw.limit(1).count() == 0:
-        return {}
+    reason = skip_reason(train_raw.select("label").distinct().limit(2).count(), test_raw.limit(1).count())
+    if reason:
+        return {"skipped": reason}
     indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc", handleInvalid="keep")
     indexer_model = indexer.fit(train_raw)
     labels = list(indexer_model.labels)

@@ -8,6 +8,7 @@ Training images give the same models whatever else (e.g. Test images) is in the 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import partial
 from typing import Iterator
@@ -29,6 +30,7 @@ from ..imaging import colour
 from ..imaging.visual_words import bovw_histograms, unpack_bits
 from . import fs
 
+log = logging.getLogger(__name__)
 FIT_PARTITIONS = 8
 TRAINING = "Training"
 
@@ -135,14 +137,43 @@ def with_vectors(df: DataFrame) -> DataFrame:
     return df.withColumn("bovw_vec", _hellinger("bovw")).withColumn("colour_vec", _hellinger("colour_hist"))
 
 
+# A component whose share of the variance is below this carries none (numerical noise, ~1e-16): the classifier's
+# standard scaling would blow it up to dominate every Test vector.
+NO_VARIANCE = 1e-9
+
+
+def pca_size(requested: int, dims: int, train_rows: int) -> int:
+    """Components to fit: never more than the input dimensions nor Training rows - 1 (the rank of centred data)."""
+    return max(1, min(requested, dims, train_rows - 1))
+
+
+def _reduction_pipeline(k: int) -> Pipeline:
+    return Pipeline(stages=[
+        VectorAssembler(inputCols=["bovw_vec", "colour_vec"], outputCol="raw_vec"),
+        # Centre only: dividing rare histogram bins by their tiny std would let them dominate PCA.
+        StandardScaler(inputCol="raw_vec", outputCol="scaled_vec", withMean=True, withStd=False),
+        PCA(k=k, inputCol="scaled_vec", outputCol="pca_vec")])
+
+
 def fit_reduction(with_bovw: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> PipelineModel:
-    train = deterministic(with_vectors(with_bovw.where(F.col("split") == TRAINING)))
-    k = min(cfg.pca_components, cfg.vocabulary_size + colour.n_bins(extraction.colour))
-    stages = [VectorAssembler(inputCols=["bovw_vec", "colour_vec"], outputCol="raw_vec"),
-              # Centre only: dividing rare histogram bins by their tiny std would let them dominate PCA.
-              StandardScaler(inputCol="raw_vec", outputCol="scaled_vec", withMean=True, withStd=False),
-              PCA(k=k, inputCol="scaled_vec", outputCol="pca_vec")]
-    return Pipeline(stages=stages).fit(train)
+    """Centring + PCA on Training, keeping only components that carry variance (a warning says when fewer than
+    `cfg.pca_components` remain because the data are too small)."""
+    train = deterministic(with_vectors(with_bovw.where(F.col("split") == TRAINING))).cache()
+    try:
+        rows = train.count()
+        k = pca_size(cfg.pca_components, cfg.vocabulary_size + colour.n_bins(extraction.colour), rows)
+        model = _reduction_pipeline(k).fit(train)
+        carrying = sum(v > NO_VARIANCE for v in model.stages[-1].explainedVariance.toArray())
+        if 0 < carrying < k:
+            k = carrying
+            model = _reduction_pipeline(k).fit(train)
+    finally:
+        train.unpersist()
+    if k < cfg.pca_components:
+        log.warning("PCA keeps %d component(s), not the %d asked for: %d Training image(s) give at most %d "
+                    "with any variance; use more images or fewer components", k, cfg.pca_components, rows,
+                    max(rows - 1, 0))
+    return model
 
 
 def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> Models:

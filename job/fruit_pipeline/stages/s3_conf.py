@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Mapping
 
 from ..config import PipelineConfig
-from ..jars_lock import read_lock
+from ..errors import PipelineError
+from ..jars_lock import LOCK, JarError, fetch, is_present, read_lock
 
-JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"
-LOCK = Path(__file__).resolve().parents[3] / "image" / "jars.lock"
+log = logging.getLogger(__name__)
+JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"  # `make jars` in a checkout
 CREDENTIALS = "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider"
 COMMITTERS = ("magic", "directory", "partitioned", "file")
 COMMIT_PROTOCOL = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol"
@@ -21,18 +24,67 @@ def endpoint(cfg: PipelineConfig, env: Mapping[str, str]) -> str:
     return cfg.s3.endpoint or env.get("AWS_ENDPOINT_URL_S3", "") or env.get("AWS_ENDPOINT_URL", "")
 
 
-def locked_jars(lock: Path = LOCK, jars_dir: Path = JARS_DIR) -> list[Path]:
-    """Paths of the jars named in the lock file, inside `jars_dir`; none outside a checkout (the image bakes them in)."""
-    if not lock.is_file():
-        return []
-    return [jars_dir / jar.file_name for jar in read_lock(lock)]
+def user_cache_dir(env: Mapping[str, str]) -> Path:
+    """Where an installed job keeps the jars it fetched: $XDG_CACHE_HOME/fruit-pipeline/jars (~/.cache/...)."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "fruit-pipeline" / "jars"
+
+
+def jars_dir(env: Mapping[str, str]) -> Path:
+    """FRUIT_PIPELINE_JARS_DIR, else a checkout's `.cache/jars` when `make jars` filled it, else the user cache."""
+    if env.get("FRUIT_PIPELINE_JARS_DIR"):
+        return Path(env["FRUIT_PIPELINE_JARS_DIR"])
+    if all((JARS_DIR / jar.file_name).is_file() for jar in read_lock(LOCK)):
+        return JARS_DIR
+    return user_cache_dir(env)
+
+
+def locked_jars(lock: Path = LOCK, directory: Path | None = None) -> list[Path]:
+    """Paths of the jars named in the lock file, inside `directory` (default `jars_dir`)."""
+    directory = jars_dir(os.environ) if directory is None else directory
+    return [directory / jar.file_name for jar in read_lock(lock)]
+
+
+def spark_has_s3a(env: Mapping[str, str]) -> bool:
+    """True when Spark's own jars folder already holds every locked jar (our image bakes them in)."""
+    import importlib.util
+
+    homes = [env.get("SPARK_HOME", "")]
+    spec = importlib.util.find_spec("pyspark")
+    if spec and spec.origin:
+        homes.append(os.path.dirname(spec.origin))
+    names = [jar.file_name for jar in read_lock(LOCK)]
+    return any(home and all(os.path.isfile(os.path.join(home, "jars", n)) for n in names) for home in homes)
+
+
+def needs_jars(cfg: PipelineConfig, env: Mapping[str, str]) -> bool:
+    return cfg.spark.profile == "local" and uses_s3a(cfg) and not spark_has_s3a(env)
+
+
+def ensure_jars(cfg: PipelineConfig, env: Mapping[str, str]) -> None:
+    """Fetch the locked S3A jars on first use (sha256-checked) when an s3a:// run needs them; one line if we cannot."""
+    if not needs_jars(cfg, env):
+        return
+    directory = jars_dir(env)
+    missing = [jar for jar in read_lock(LOCK) if not is_present(jar, directory)]
+    if not missing:
+        return
+    log.info("fetching %d S3A jar(s) into %s (once)", len(missing), directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for jar in missing:
+            fetch(jar, directory)
+    except (JarError, OSError) as exc:
+        raise PipelineError(f"s3a:// needs the S3A jars and they could not be fetched into {directory}: {exc}; "
+                            "fetch them with `python -m fruit_pipeline.jars_lock DIR` where there is network "
+                            "access and set FRUIT_PIPELINE_JARS_DIR=DIR") from None
 
 
 def committer_conf(name: str, output: str) -> dict[str, str]:
     """S3A committer settings. Default `magic`: tasks write multipart uploads straight to the final keys and the job
     commit only completes them, so nothing is copied (S3 has no rename; the classic `file` committer copies every
     object twice and is unsafe on failure). Spark SQL reaches the S3A committers only through spark-hadoop-cloud's
-    PathOutputCommitProtocol + BindingParquetOutputCommitter (locked in image/jars.lock), set for s3a:// outputs."""
+    PathOutputCommitProtocol + BindingParquetOutputCommitter (locked in resources/jars.lock), set for s3a:// outputs."""
     if name not in COMMITTERS:
         raise ValueError(f"s3.committer must be one of {', '.join(COMMITTERS)}, got {name!r}")
     if name == "file":
@@ -71,9 +123,7 @@ def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     if cfg.s3.region:
         conf["spark.hadoop.fs.s3a.endpoint.region"] = cfg.s3.region
     conf.update(committer_conf(cfg.s3.committer, cfg.output))
-    if cfg.spark.profile == "local" and uses_s3a(cfg):
-        jars = locked_jars(jars_dir=Path(env.get("FRUIT_PIPELINE_JARS_DIR", JARS_DIR)))
-        if jars and all(j.exists() for j in jars):
-            conf["spark.jars"] = ",".join(str(j) for j in jars)
+    if needs_jars(cfg, env):  # `ensure_jars` fetched them before the session starts
+        conf["spark.jars"] = ",".join(str(j) for j in locked_jars(directory=jars_dir(env)))
     return conf
 

@@ -27,10 +27,14 @@ def build_session(cfg: PipelineConfig) -> SparkSession:
     """Create (or reuse) the session with every setting from `spark_conf`."""
     if cfg.spark.profile == "local":
         _python_for_workers()
+    from .s3_conf import ensure_jars
+    ensure_jars(cfg, os.environ)
     conf = spark_conf(cfg)
     if conf.get("spark.eventLog.enabled") == "true" and SparkContext._active_spark_context is None:
         conf = _with_event_log_dir(conf, explicit=bool(cfg.event_log.dir))
     spark = SparkSession.builder.config(conf=SparkConf().setAll(conf.items())).getOrCreate()
+    from ..failures import note_interrupts
+    note_interrupts(spark.sparkContext)  # replaces pyspark's SIGINT handler
     spark.sparkContext.setLogLevel("WARN")
     if "spark.sql.files.minPartitionNum" not in cfg.spark.conf:
         tasks = default_parallelism(spark) * cfg.spark.partitions_per_core
