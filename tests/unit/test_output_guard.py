@@ -1,6 +1,7 @@
 """The output contract without Spark: locations, refusals, the lock and the commit, on a real local folder."""
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -118,11 +119,16 @@ def test_an_output_that_is_a_file_or_unwritable_is_refused(tmp_path):
         OutputGuard.claim(_cfg(tmp_path, "file"), "r1")
     with pytest.raises(UsageError, match="is a file, not a folder"):
         OutputGuard.claim(_cfg(tmp_path, "file/below"), "r1")
-    (tmp_path / "ro").mkdir(mode=0o555)
-    if not subprocess.run(["test", "-w", str(tmp_path / "ro")]).returncode:
-        pytest.skip("running as root: permissions are not enforced")
-    with pytest.raises(UsageError, match="cannot write the output .*ro/x: permission denied"):
-        OutputGuard.claim(_cfg(tmp_path, "ro/x"), "r1")
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o555)
+    # Root ignores mode bits (CI runs as root); an immutable folder refuses even root (CAP_LINUX_IMMUTABLE).
+    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(read_only)]).returncode == 0
+    try:
+        with pytest.raises(UsageError, match="cannot write the output .*ro/x: (permission denied|operation not permitted)"):
+            OutputGuard.claim(_cfg(tmp_path, "ro/x"), "r1")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(read_only)], check=True)
 
 
 def test_output_overlapping_the_input_or_models_is_refused(tmp_path):
