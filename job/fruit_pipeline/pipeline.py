@@ -18,6 +18,7 @@ from .bank_files import Skips
 from .config import PipelineConfig, to_dict
 from .errors import PipelineError
 from .imaging.labels import TRAINING, no_training_message
+from .observability import cost
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report import library_versions, redact
@@ -205,8 +206,13 @@ def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models |
     return reduced, models
 
 
+def _executors(spark: SparkSession) -> int:
+    """Executors registered now (the driver's block manager excluded; 0 in local mode)."""
+    return max(0, spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1)
+
+
 def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally: accounting.Tally,
-            result: RunResult, target: str) -> None:
+            result: RunResult, target: str, elapsed_s: float) -> None:
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
@@ -216,7 +222,8 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
                             "error rows": result.error_rows, **{f"errors at {k}": v
                                                                 for k, v in sorted(result.errors_by_stage.items())}},
                  "errors": result.errors_sample, "durations_s": dict(result.durations_s),
-                 "parameters": redact(to_dict(cfg))}
+                 "parameters": redact(to_dict(cfg)),
+                 "cost": cost.report_text(result.input_files, elapsed_s, _executors(spark))}
     with tempfile.TemporaryDirectory() as tmp:
         samples = report_samples(spark, features, cfg.reduction.seed)
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
@@ -265,7 +272,7 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         _tally(result, ex)
         result.errors_sample = first_errors(errors)
         result.durations_s = dict(clock.durations)
-        _report(spark, cfg, features, ex.tally, result, staging)
+        _report(spark, cfg, features, ex.tally, result, staging, time.monotonic() - started)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
     manifest = guard.commit(manifest_for(cfg, result, spark, started))

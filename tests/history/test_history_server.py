@@ -86,6 +86,8 @@ def test_local_event_log_is_replayed_by_the_history_server(small_bank: Path, tmp
     assert (replayed[0]["Event"], replayed[-1]["Event"]) == ("SparkListenerLogStart", "SparkListenerApplicationEnd")
     with history_server(str(events), tmp_path / "history.log") as base:
         assert_history_matches_manifest(base, manifest)
+    report = (tmp_path / "runs" / "out" / "report" / "index.html").read_text()
+    assert "<h2>Cost (estimate)</h2>" in report and "cluster: 1 x m5.xlarge" in report  # local mode: one node
 
 
 @pytest.mark.s3

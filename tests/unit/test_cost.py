@@ -119,3 +119,10 @@ def test_cli_refuses_a_missing_manifest(tmp_path):
     assert (result.returncode, result.stderr.strip()) == (2, f"fruit-pipeline: error: manifest not found: "
                                                               f"{tmp_path / 'nope.json'}")
 
+
+
+def test_report_section_prices_the_run_on_one_m5_xlarge_per_executor():
+    text = cost.report_text(images=20_000, wall_time_s=1800.0, executors=3)
+    assert "cluster: 3 x m5.xlarge (4 vCPU, 16 GiB) in us-east-1" in text
+    assert "total, EC2 on demand: 0.2960 USD per run, 14.80 USD per million images" in text  # 1.5 h x 0.192 + GET
+    assert "cluster: 1 x m5.xlarge" in cost.report_text(images=10, wall_time_s=60.0, executors=0)  # local mode

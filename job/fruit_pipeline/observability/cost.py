@@ -267,3 +267,18 @@ def render(est: Estimate, projections: list[Projection] | None = None, as_of: st
 def _duration(seconds: float) -> str:
     hours, rest = divmod(int(math.ceil(seconds)), 3600)
     return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+REPORT_INSTANCE = ("us-east-1", "m5.xlarge")
+
+
+def report_text(images: int, wall_time_s: float, executors: int, cpu_s: float | None = None) -> str:
+    """The report's cost section: this run priced on one m5.xlarge (us-east-1) per executor (at least one), as
+    `fruit-pipeline cost` would print it; `cost --manifest` prices other clusters."""
+    figures = RunFigures(images, wall_time_s, executors, cpu_s, None)
+    table = load_prices()
+    region, instance_type = REPORT_INSTANCE
+    est = estimate(figures, table, region, instance_type, max(1, executors))
+    return render(est, as_of=table.as_of) + (
+        "\n(wall time up to the report; other clusters: fruit-pipeline cost --manifest OUT/manifest.json "
+        "--instance-type TYPE --nodes N)")

@@ -144,7 +144,8 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 
 
 def facts_html(facts: dict[str, Any]) -> list[str]:
-    """Counts, the first errors with their reasons, stage timings and parameters, as HTML blocks."""
+    """Counts, the first errors with their reasons, stage timings, the cost estimate (text) and parameters, as HTML
+    blocks."""
     blocks = ["<h2>Counts</h2>" + _table([(k, str(v)) for k, v in facts.get("counts", {}).items()], ("", "files"))]
     errors = facts.get("errors") or []
     if errors:
@@ -155,6 +156,8 @@ def facts_html(facts: dict[str, Any]) -> list[str]:
     timings = [(stage, f"{seconds:.1f}") for stage, seconds in facts.get("durations_s", {}).items()]
     if timings:
         blocks.append("<h2>Stage timings</h2>" + _table(timings, ("stage", "seconds")))
+    if facts.get("cost"):
+        blocks.append(f"<h2>Cost (estimate)</h2><pre>{html.escape(facts['cost'])}</pre>")
     if facts.get("parameters"):
         blocks.append("<h2>Parameters</h2>" + _table(_flatten(facts["parameters"]), ("setting", "value")))
     return blocks
