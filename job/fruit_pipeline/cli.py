@@ -11,132 +11,7 @@ from typing import Any, Callable, Sequence
 
 from . import __version__
 from .errors import PipelineError, UsageError
-
-PROG = "fruit-pipeline"
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _kv(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    return key.strip(), value
-
-
-def _add_job_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by `run` and `transform`; defaults shown are the config's (`config.py`)."""
-    from .config import PipelineConfig
-
-    d = PipelineConfig()
-    p.add_argument("--input", metavar="URI",
-                   help="image bank: a directory, file:// or s3a:// URI (TOML: input; required here or there)")
-    p.add_argument("--output", metavar="URI",
-                   help="output folder or URI (TOML: output); a rerun replaces only what the previous run wrote "
-                        "there; a non-empty folder fruit-pipeline did not write is refused")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that fruit-pipeline did not create; its files are kept "
-                        "(default: refuse)")
-    p.add_argument("--master", metavar="MASTER", help=f"Spark master URL (TOML: spark.master; default {d.spark.master})")
-    p.add_argument("--profile", choices=("local", "kubernetes", "emr"),
-                   help=f"Spark settings profile (TOML: spark.profile; default {d.spark.profile})")
-    p.add_argument("--config", metavar="FILE",
-                   help="TOML file with any setting, e.g. k8s/emr/job.toml; keys as in config.py: input, output, "
-                        "[spark], [extraction], [extraction.orb], [reduction], [evaluation], [s3], [metrics]; "
-                        "flags given here win")
-    p.add_argument("--conf", action="append", type=_kv, default=[], metavar="KEY=VALUE",
-                   help="extra Spark setting, repeatable (TOML: [spark.conf]; default none)")
-    p.add_argument("--keep-pixels", action="store_true", default=None,
-                   help="also store the flat 100x100x3 RGB vector, 30,000 bytes per image (TOML: "
-                        "extraction.keep_pixels; default off)")
-    p.add_argument("--max-pixels", type=int, metavar="N",
-                   help=f"refuse images with more than N pixels, before decoding (TOML: extraction.max_pixels; "
-                        f"default {d.extraction.max_pixels})")
-    p.add_argument("--orb-features", type=int, metavar="N",
-                   help=f"ORB keypoints per image at most (TOML: extraction.orb.n_features; "
-                        f"default {d.extraction.orb.n_features})")
-    p.add_argument("--partitions-per-core", type=int, metavar="N",
-                   help=f"input tasks per core (TOML: spark.partitions_per_core; default {d.spark.partitions_per_core})")
-    p.add_argument("--arrow-batch-size", type=int, metavar="N",
-                   help=f"images per Arrow batch (TOML: spark.arrow_batch_size; default {d.spark.arrow_batch_size})")
-    p.add_argument("--metrics-port", type=int, metavar="PORT",
-                   help="serve job metrics on this TCP port while running (TOML: metrics.port; default 0 = off)")
-    p.add_argument("--pushgateway", metavar="URL",
-                   help="push job metrics to this Pushgateway URL at the end (TOML: metrics.pushgateway, or "
-                        "FRUIT_PIPELINE_PUSHGATEWAY; default none)")
-    p.add_argument("--no-metrics", action="store_true",
-                   help="disable Spark's and the job's metrics (TOML: metrics.enabled = false; default on)")
-    p.add_argument("--s3-endpoint", metavar="URL",
-                   help="S3 endpoint URL (TOML: s3.endpoint; default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, "
-                        "else AWS)")
-    p.add_argument("--event-log-dir", metavar="URI",
-                   help="Spark event-log directory for the History Server (TOML: event_log.dir; default "
-                        "spark-events next to the output)")
-    p.add_argument("--no-event-log", action="store_true",
-                   help="write no Spark event log (TOML: event_log.enabled = false; default on)")
-
-
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    from .config import ReductionConfig
-
-    d = ReductionConfig()
-    p.add_argument("--vocabulary-size", type=int, metavar="K",
-                   help=f"visual words, the KMeans k (TOML: reduction.vocabulary_size; default {d.vocabulary_size})")
-    p.add_argument("--pca-components", type=int, metavar="N",
-                   help=f"PCA components at most; fewer when Training has fewer rows (TOML: "
-                        f"reduction.pca_components; default {d.pca_components})")
-    p.add_argument("--no-reduction", action="store_true",
-                   help="skip visual words, PCA and evaluation (TOML: reduction.enabled = false; default on)")
-    p.add_argument("--no-evaluation", action="store_true",
-                   help="skip the classifier (TOML: evaluation.enabled = false; default on)")
-
-
-def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The command-line options as a nested dict shaped like PipelineConfig (unset ones omitted)."""
-    pairs: list[tuple[tuple[str, ...], Any]] = [
-        (("input",), _absolute(args.input)),
-        (("output",), _absolute(args.output)),
-        (("spark", "master"), args.master),
-        (("spark", "profile"), args.profile),
-        (("spark", "partitions_per_core"), args.partitions_per_core),
-        (("spark", "arrow_batch_size"), args.arrow_batch_size),
-        (("extraction", "keep_pixels"), args.keep_pixels),
-        (("extraction", "max_pixels"), args.max_pixels),
-        (("extraction", "orb", "n_features"), args.orb_features),
-        (("metrics", "port"), args.metrics_port),
-        (("metrics", "pushgateway"), args.pushgateway or os.environ.get("FRUIT_PIPELINE_PUSHGATEWAY") or None),
-        (("metrics", "enabled"), False if args.no_metrics else None),
-        (("s3", "endpoint"), args.s3_endpoint),
-        (("event_log", "dir"), _absolute(args.event_log_dir)),
-        (("event_log", "enabled"), False if args.no_event_log else None),
-        (("reduction", "vocabulary_size"), getattr(args, "vocabulary_size", None)),
-        (("reduction", "pca_components"), getattr(args, "pca_components", None)),
-        (("reduction", "enabled"), False if getattr(args, "no_reduction", False) else None),
-        (("evaluation", "enabled"), False if getattr(args, "no_evaluation", False) else None),
-    ]
-    out: dict[str, Any] = {}
-    for keys, value in pairs:
-        if value is None:
-            continue
-        node = out
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = value
-    if args.conf:
-        out.setdefault("spark", {})["conf"] = dict(args.conf)
-    return out
-
-
-def _absolute(uri: str | None) -> str | None:
-    """Local paths become absolute; URIs with a scheme are kept as they are."""
-    if uri is None or "://" in uri or uri.startswith("file:"):
-        return uri
-    return str(Path(uri).expanduser().resolve())
+from .job_options import PROG, Parser, add_job_options, add_run_options, overrides_from_args, resolve_local
 
 
 def _check_local_input(uri: str) -> None:
@@ -160,7 +35,7 @@ def _job_config(args: argparse.Namespace, overrides: dict[str, Any]):
     for name in ("input", "output"):
         if not getattr(cfg, name):
             raise UsageError(f"no {name} given: --{name} or `{name}` in the --config file")
-    cfg = dataclasses.replace(cfg, input=_absolute(cfg.input), output=_absolute(cfg.output))
+    cfg = dataclasses.replace(cfg, input=resolve_local(cfg.input), output=resolve_local(cfg.output))
     _check_local_input(cfg.input)
     return cfg
 
@@ -198,7 +73,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
     overrides = overrides_from_args(args)
     overrides.setdefault("evaluation", {})["enabled"] = False
     cfg = _job_config(args, overrides)
-    models = _absolute(args.models)
+    models = resolve_local(args.models)
     _check_local_models(models)
     from . import pipeline
     from .observability.report import summary_table
@@ -236,14 +111,14 @@ def build_parser() -> Parser:
                          description="List, decode, extract ORB + colour features, reduce, evaluate and write Parquet. "
                                      "Every option can also be set in the --config TOML file (its key is given "
                                      "with each option; example: k8s/emr/job.toml).")
-    _add_job_options(run)
-    _add_run_options(run)
+    add_job_options(run)
+    add_run_options(run)
 
     transform = sub.add_parser("transform", help="apply the models saved by a run to new images",
                                description="Extract features and apply OUTPUT/models of an earlier run "
                                            "(visual words, scaling, PCA) without refitting.")
     transform.add_argument("--models", required=True, metavar="URI", help="the models directory of a run (OUTPUT/models)")
-    _add_job_options(transform)
+    add_job_options(transform)
 
     sample = sub.add_parser("sample", help="generate a synthetic Fruits-360 shaped bank",
                             description="Write DIR/Training/<Label>/<n>_100.jpg and DIR/Test/... (deterministic).")

@@ -67,6 +67,7 @@ class ReductionConfig:
 @dataclass(frozen=True)
 class EvaluationConfig:
     enabled: bool = True
+    ablation: bool = False  # also score visual words alone, colour alone and both (3 more classifiers)
     max_iter: int = 200
     reg_param: float = 0.01
     scatter_points: int = 2000

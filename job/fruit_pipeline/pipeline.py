@@ -195,9 +195,13 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
 def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models | None, models_uri: str | None,
             result: RunResult) -> tuple[DataFrame, reduction.Models]:
     """Fit (Training only) unless `models` were loaded, then add `bovw` + `features`; cached for reuse."""
-    models = models or reduction.fit(features, cfg.reduction, cfg.extraction)
-    reduced = reduction.apply(features, models).persist(StorageLevel.MEMORY_AND_DISK)
+    if models is None:
+        models, with_bovw = reduction.fit(features, cfg.reduction, cfg.extraction)
+    else:
+        with_bovw = reduction.add_bovw(features, models.centres)
+    reduced = reduction.project(with_bovw, models).persist(StorageLevel.MEMORY_AND_DISK)
     reduced.count()
+    with_bovw.unpersist()
     variance = models.explained_variance
     result.reduction = {"vocabulary_size": len(models.centres), "pca_components": len(variance),
                         "pca_components_requested": cfg.reduction.pca_components,

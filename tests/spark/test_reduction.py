@@ -15,7 +15,7 @@ from spark.helpers import features, manifest, run
 
 pytestmark = pytest.mark.spark
 SMALL = {"reduction": {"vocabulary_size": 16, "pca_components": 8, "descriptor_sample": 5000},
-         "evaluation": {"max_iter": 50}}
+         "evaluation": {"max_iter": 50, "ablation": True}}
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +105,15 @@ def test_transform_with_missing_models_is_a_clear_error(spark, small_bank, tmp_p
     cfg = build_config(None, {"input": str(small_bank), "output": str(tmp_path / "o")})
     with pytest.raises(PipelineError, match="cannot load models from"):
         pipeline.run(cfg, spark, models_uri=str(tmp_path / "nope"))
+
+
+def test_without_ablation_one_classifier_gives_the_same_main_metrics(spark, reduced_run):
+    """The default (no ablation) trains only the delivered vector's classifier; its metrics equal the ablation run's."""
+    from fruit_pipeline.config import EvaluationConfig
+    from fruit_pipeline.stages.evaluation import evaluate
+
+    reduced = spark.read.parquet(str(reduced_run[0] / "features"))
+    ev = evaluate(reduced, EvaluationConfig(max_iter=50))
+    main = manifest(reduced_run[0])["evaluation"]
+    assert "ablation" not in ev
+    assert (ev["accuracy"], ev["confusion"], ev["labels"]) == (main["accuracy"], main["confusion"], main["labels"])

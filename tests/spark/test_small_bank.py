@@ -16,7 +16,7 @@ def test_two_classes_of_twenty_images_with_the_default_sizes(spark, tmp_path, ca
     classifier and gave accuracy 0.2-0.3 while every ablation variant scored 1.0."""
     write_bank(BankSpec(tmp_path / "bank", classes=2, per_class=20, test_fraction=0.25, seed=11), workers=1)
     with caplog.at_level(logging.WARNING, logger="fruit_pipeline"):
-        m = run(spark, tmp_path / "bank", tmp_path / "out")
+        m = run(spark, tmp_path / "bank", tmp_path / "out", evaluation={"ablation": True})
     red, ev = m["reduction"], m["evaluation"]
     assert ev["train_rows"] == 30 and red["pca_components_requested"] == 32
     assert red["pca_components"] <= 29 and min(red["explained_variance"]) > 1e-9

@@ -40,6 +40,7 @@ SWITCHES: tuple[tuple[tuple[str, ...], bool, str], ...] = (
     (("extraction", "keep_pixels"), True, "--keep-pixels"),
     (("reduction", "enabled"), False, "--no-reduction"),
     (("evaluation", "enabled"), False, "--no-evaluation"),
+    (("evaluation", "ablation"), True, "--ablation"),
     (("metrics", "enabled"), False, "--no-metrics"),
     (("event_log", "enabled"), False, "--no-event-log"),
 )
@@ -91,10 +92,11 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def lost_settings(cfg: PipelineConfig, args: list[str]) -> list[str]:
     """Settings the job would not get from `args` (parsed by the job's own CLI), as dotted names."""
-    from ..cli import build_parser, overrides_from_args
     from ..config import build_config
+    from ..job_options import overrides_from_args, run_parser
 
-    parsed = build_parser().parse_args(args)
+    assert args[0] == "run", args
+    parsed = run_parser().parse_args(args[1:])
     overrides = overrides_from_args(parsed)
     if parsed.pushgateway is None:  # overrides_from_args also reads this machine's FRUIT_PIPELINE_PUSHGATEWAY
         overrides.get("metrics", {}).pop("pushgateway", None)

@@ -184,7 +184,8 @@ def write_report(out: Path, aggregates: dict[str, Any], explained_variance: list
         images.append(plot_confusion(evaluation["confusion"], evaluation["labels"], out))
         body.append(f"<p>Test accuracy {evaluation['accuracy']:.3f}, macro-F1 {evaluation['macro_f1']:.3f} "
                     f"({evaluation['test_rows']} Test images, {evaluation['train_rows']} Training images).</p>")
-        body.append("<h2>Ablation</h2>" + _ablation_table(evaluation))
+        if evaluation.get("ablation"):
+            body.append("<h2>Ablation</h2>" + _ablation_table(evaluation))
     body += facts_html(facts or {})
     body += [f'<h2>{html.escape(name)}</h2><img src="{name}" alt="{name}">' for name in images]
     page = "<!doctype html><meta charset='utf-8'><title>fruit-pipeline report</title>" \

@@ -56,8 +56,8 @@ def skip_reason(train_labels: int, test_rows: int) -> str | None:
 
 
 def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
-    """Metrics of every ablation variant; the main ones at top level. `{"skipped": reason}` when a split is
-    missing or Training has fewer than 2 labels."""
+    """Metrics of the delivered `features` (with `cfg.ablation`, also of every ablation variant).
+    `{"skipped": reason}` when a split is missing or Training has fewer than 2 labels."""
     data = with_vectors(reduced).withColumn("features_vec", array_to_vector("features"))
     train_raw = data.where(F.col("split") == TRAINING)
     test_raw = data.where(F.col("split") == TEST)
@@ -77,7 +77,8 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     train = deterministic(indexer_model.transform(train_raw)).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
-        ablation = {name: _score(train, test, cols, labels, cfg) for name, cols in VARIANTS.items()}
+        variants = VARIANTS if cfg.ablation else {MAIN_VARIANT: VARIANTS[MAIN_VARIANT]}
+        ablation = {name: _score(train, test, cols, labels, cfg) for name, cols in variants.items()}
     finally:
         train.unpersist()
         test.unpersist()
@@ -88,7 +89,8 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
         "train_rows": train_raw.count(),
         **{k: main[k] for k in ("accuracy", "macro_f1", "per_class_recall", "test_rows", "confusion")},
         **coverage,
-        "ablation": {name: {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]} for name, r in ablation.items()},
+        **({"ablation": {name: {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]}
+                         for name, r in ablation.items()}} if cfg.ablation else {}),
     }
 
 
