@@ -88,24 +88,33 @@ def _bits_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatc
 
 
 def descriptor_sample(features: DataFrame, cfg: ReductionConfig) -> DataFrame:
-    """A seeded, partitioning-independent sample of Training descriptors as 256-d 0/1 vectors."""
+    """A seeded, partitioning-independent sample of Training descriptors (`d`, 32 bytes each), persisted: the
+    vocabulary fit reads it several times (vector size, k-means|| initialisation, iterations), and each read would
+    otherwise explode and shuffle every Training descriptor again. Unpersist it after the fit."""
     training = features.where(F.col("split") == TRAINING)
     # n_keypoints = len(descriptors): the count needs no explode of every descriptor (1.5M rows at 20k images).
     total = training.agg(F.sum("n_keypoints")).first()[0] or 0
-    train = training.select("path", F.posexplode("descriptors").alias("i", "d"))
     if total == 0:
         raise PipelineError("no ORB descriptors in the Training split: cannot fit a visual vocabulary")
+    train = training.select("path", F.posexplode("descriptors").alias("i", "d"))
     fraction = min(1.0, cfg.descriptor_sample / total)
     bucket = F.abs(F.xxhash64(bank_key(), "i", F.lit(cfg.seed)) % 1_000_000).cast("double") / 1_000_000.0
-    sample = deterministic(train.where(bucket < fraction), "i").select("d")
+    return deterministic(train.where(bucket < fraction), "i").select("d").persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def as_bit_vectors(descriptors: DataFrame) -> DataFrame:
+    """`d` (32-byte ORB descriptors) -> `bits`, 256-d 0/1 ML vectors."""
     schema = StructType([StructField("bits", ArrayType(FloatType()))])
-    return sample.mapInArrow(_bits_partition, schema).select(array_to_vector("bits").alias("bits"))
+    return descriptors.mapInArrow(_bits_partition, schema).select(array_to_vector("bits").alias("bits"))
 
 
 def fit_vocabulary(features: DataFrame, cfg: ReductionConfig) -> KMeansModel:
     sample = descriptor_sample(features, cfg)
-    kmeans = KMeans(k=cfg.vocabulary_size, seed=cfg.seed, maxIter=cfg.kmeans_max_iter, featuresCol="bits")
-    return kmeans.fit(sample)
+    try:
+        kmeans = KMeans(k=cfg.vocabulary_size, seed=cfg.seed, maxIter=cfg.kmeans_max_iter, featuresCol="bits")
+        return kmeans.fit(as_bit_vectors(sample))
+    finally:
+        sample.unpersist()
 
 
 def _bovw_partition(centres: np.ndarray, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
