@@ -65,7 +65,10 @@ install_s3() {
   else
     kubectl -n "$NAMESPACE" apply -f "$STEPS_ROOT/k8s/kind/seaweedfs.yaml"
   fi
-  kubectl -n "$NAMESPACE" rollout status deployment/seaweedfs --timeout 180s
+  kubectl -n "$NAMESPACE" rollout status deployment/seaweedfs --timeout 180s || {
+    kubectl -n "$NAMESPACE" logs deployment/seaweedfs --tail=30 >&2 || true
+    return 1
+  }
 }
 
 upload_sample() {

@@ -10,8 +10,10 @@ Archives are keyed by the image id, so a rebuilt image is saved again; the engin
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -21,7 +23,7 @@ sys.path.insert(0, str(ROOT / "image"))
 import docker_build  # noqa: E402
 
 IMAGES_DIR = ROOT / ".cache" / "k8s" / "images"
-SEAWEEDFS_IMAGE = "localhost/seaweedfs:fruit-pipeline"
+SEAWEEDFS_IMAGE = "localhost/seaweedfs:fruit-pipeline-4"  # bump when the recipe changes
 JOB_IMAGE = docker_build.DEFAULT_TAG
 
 
@@ -31,14 +33,21 @@ def _pause_source() -> Path:
 
 
 def _build_single_binary(engine: docker_build.DockerEngine, tag: str, binary: Path, entrypoint: str) -> None:
-    """An image FROM scratch holding one static BINARY at /ENTRYPOINT."""
+    """An image FROM scratch holding one static BINARY at ENTRYPOINT and a world-writable /tmp (weed keeps its
+    gRPC sockets there)."""
     with tempfile.TemporaryDirectory() as context:
         ctx = Path(context)
-        (ctx / "bin").hardlink_to(binary) if binary.stat().st_dev == ctx.stat().st_dev else \
-            subprocess.run(["cp", str(binary), str(ctx / "bin")], check=True)
-        (ctx / "Dockerfile").write_text(f"FROM scratch\nENV PATH=/usr/bin:/bin\nCOPY bin {entrypoint}\n"
-                                        f"ENTRYPOINT [\"{entrypoint}\"]\n")
-        engine.run("build", "--network", "host", "-t", tag, str(ctx), timeout=600)
+        shutil.copy2(binary, ctx / "bin")
+        with tarfile.open(ctx / "tmp.tar", "w") as tar:  # ADD keeps a tar member's mode; COPY makes it 755
+            member = tarfile.TarInfo("tmp")
+            member.type, member.mode = tarfile.DIRTYPE, 0o1777
+            tar.addfile(member)
+        (ctx / "Dockerfile").write_text(f"FROM scratch\nENV PATH=/usr/bin:/bin\nADD tmp.tar /\n"
+                                        f'COPY bin {entrypoint}\nENTRYPOINT ["{entrypoint}"]\n')
+        done = subprocess.run([engine.docker, "build", "--network", "host", "-t", tag, str(ctx)], capture_output=True,
+                              text=True, env={**engine.env, "DOCKER_BUILDKIT": "1"}, timeout=600)
+        if done.returncode != 0:
+            raise docker_build.EngineError(f"docker build of {tag} failed: {done.stderr.strip()[-500:]}")
 
 
 def _pause_binary() -> Path:

@@ -64,6 +64,7 @@ def service_account(docs: list[dict], component: str) -> str:
 def install(c: Cluster, helm: str, job_namespace: str) -> None:
     """CRDs, RBAC and webhook configurations of the chart, then the controller and webhook processes."""
     c.kubectl("create", "namespace", NAMESPACE)
+    c.kubectl("create", "namespace", job_namespace)  # the operator's job namespaces must exist first (as in e2e.sh)
     c.kubectl("apply", "--server-side", "-f", str(CHART / "crds"))
     wait_established(c, "sparkapplications.sparkoperator.k8s.io", "scheduledsparkapplications.sparkoperator.k8s.io")
     docs = render_chart(c, helm, job_namespace)
