@@ -64,6 +64,7 @@ cluster-test: $(VENV)/.test-deps system-deps jars ## Spark standalone cluster of
 k8s-deps: $(VENV)/.test-deps system-deps helm ## local Kubernetes: Debian packages, Kubernetes/spark-operator/CoreDNS builds (cached in .cache/)
 	bash tests/k8s/install-system-deps.sh
 	bash tests/k8s/build-kubernetes.sh
+	bash tests/k8s/build-etcd.sh
 	bash tests/k8s/build-spark-operator.sh
 	bash tests/k8s/build-coredns.sh
 

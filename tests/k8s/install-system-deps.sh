@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the local Kubernetes cluster runs (tests/k8s): etcd, containerd + runc, CNI plugins,
+# Debian packages the local Kubernetes cluster runs (tests/k8s): containerd + runc, CNI plugins,
 # iptables/conntrack/socat for kube-proxy, and Docker + debootstrap for building the images. Idempotent.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 declare -A wanted=(
-  [etcd]=etcd-server [containerd]=containerd [runc]=runc [iptables]=iptables [conntrack]=conntrack
+  [containerd]=containerd [runc]=runc [iptables]=iptables [conntrack]=conntrack
   [socat]=socat [dockerd]=docker.io [debootstrap]=debootstrap [ip]=iproute2
 )
 need=()
@@ -19,7 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # The packages start their own daemons on install; the cluster runs private instances instead.
-for unit in etcd containerd docker; do
+for unit in containerd docker; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
     $SUDO systemctl stop "$unit" || true
   fi

@@ -8,7 +8,7 @@ die with it. Certificates, service-account keys and tokens are generated at star
 `running_cluster()` tears everything down, pass or fail: processes (the cluster's, the containerd shims', every
 process in the kubepods cgroups), mounts under the state directory and the pods' network namespaces, the network
 namespace itself and the kubepods cgroups; `leftovers()` lists what is still there (the fixture asserts it is
-empty). Binaries: tests/k8s/build-kubernetes.sh (.cache/k8s/<version>/bin) and Debian packages
+empty). Binaries: tests/k8s/build-{kubernetes,etcd,coredns}.sh (.cache/) and Debian packages
 (tests/k8s/install-system-deps.sh).
 """
 
@@ -29,6 +29,7 @@ from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S_VERSION = "v1.34.4"  # the newest minor whose kubelet still accepts cgroup v1 without failCgroupV1: false
+ETCD_VERSION = "v3.6.4"
 NODE_IP = "10.240.0.1"
 NODE_NAME = "fp-node"
 POD_CIDR = "10.244.0.0/24"
@@ -135,12 +136,19 @@ def missing_components(version: str = K8S_VERSION) -> list[str]:
     """What the cluster needs that is not installed (empty when it can start)."""
     need = [f"{kubernetes_bin(version)}/{b}" for b in ("kube-apiserver", "kubelet", "kube-controller-manager",
                                                         "kube-scheduler", "kube-proxy")]
-    need += [str(coredns_binary())]
+    need += [str(coredns_binary()), str(etcd_binary())]
     missing = [p for p in need if not Path(p).exists()]
-    missing += [t for t in ("etcd", "containerd", "containerd-shim-runc-v2", "runc", "iptables", "conntrack",
+    missing += [t for t in ("containerd", "containerd-shim-runc-v2", "runc", "iptables", "conntrack",
                             "nsenter", "ip", "openssl") if shutil.which(t) is None]
     missing += [str(CNI_BIN / p) for p in ("bridge", "host-local", "loopback") if not (CNI_BIN / p).exists()]
     return missing
+
+
+def etcd_binary() -> Path:
+    """etcd from the Go module proxy (tests/k8s/build-etcd.sh): Debian's 3.4 lacks the watch-progress requests
+    kube-apiserver 1.34 needs for watch lists (Spark's executor watch then fails with "RequestWatchProgress is
+    disabled")."""
+    return ROOT / ".cache" / "etcd" / ETCD_VERSION / "bin" / "etcd"
 
 
 def coredns_binary() -> Path:
@@ -273,7 +281,7 @@ def create_netns(name: str) -> None:
 
 def start_control_plane(c: Cluster, tokens: dict[str, str]) -> None:
     pki = c.state / "pki"
-    c.start("etcd", ["etcd", "--name", "fp", "--data-dir", str(c.state / "etcd"),
+    c.start("etcd", [str(etcd_binary()), "--name", "fp", "--data-dir", str(c.state / "etcd"),
                      "--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379",
                      "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
                      "--initial-cluster", "fp=http://127.0.0.1:2380", "--log-level", "warn"])
