@@ -13,10 +13,10 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?= --images 20000 --cores 2 --scaling 5000,20000,50000
 BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --scaling 1000,2000
 
-.PHONY: help venv dev sample run history test test-unit system-deps helm bench bench-quick image manifests cluster-test clean
+.PHONY: help venv dev sample run history test test-unit system-deps helm bench bench-quick image manifests cluster-test k8s-deps k8s-test clean
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(BIN)/fruit-pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,16 @@ test: $(VENV)/.test-deps system-deps jars helm ## install everything and run the
 
 cluster-test: $(VENV)/.test-deps system-deps jars ## Spark standalone cluster of image containers: clean, worker-lost, driver-lost runs
 	$(BIN)/python -m pytest tests/cluster $(PYTEST_ARGS)
+
+k8s-deps: $(VENV)/.test-deps system-deps helm ## local Kubernetes: Debian packages, Kubernetes/spark-operator/CoreDNS builds (cached in .cache/)
+	bash tests/k8s/install-system-deps.sh
+	bash tests/k8s/build-kubernetes.sh
+	bash tests/k8s/build-etcd.sh
+	bash tests/k8s/build-spark-operator.sh
+	bash tests/k8s/build-coredns.sh
+
+k8s-test: k8s-deps ## single-node Kubernetes of host processes + spark-operator: chart/manifests to COMPLETED, pods deleted mid-run (root)
+	K8S_TEST=1 $(BIN)/python -m pytest tests/k8s -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.test-deps ## pure-Python tests only (no Spark, no services)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -48,6 +48,8 @@ def test_kind_cluster_config_and_s3_manifest():
 def test_shell_scripts_are_shellcheck_clean():
     shellcheck = shutil.which("shellcheck")
     require(shellcheck is not None, "shellcheck", "bash tests/infra/install-system-deps.sh (apt-get install shellcheck)")
-    scripts = [K8S / "kind" / "e2e.sh", K8S / "render-manifests.sh", ROOT / "tests" / "infra" / "install-helm.sh"]
-    result = subprocess.run([shellcheck, "--severity=style", *map(str, scripts)], capture_output=True, text=True)
+    scripts = [K8S / "kind" / "e2e.sh", K8S / "kind" / "steps.sh", K8S / "render-manifests.sh",
+               ROOT / "tests" / "infra" / "install-helm.sh", *sorted((ROOT / "tests" / "k8s").glob("*.sh"))]
+    result = subprocess.run([shellcheck, "--severity=style", "--external-sources", *map(str, scripts)],
+                            capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout

@@ -1,20 +1,48 @@
 {{/* Chart name, overridable. */}}
 {{- define "fruit-pipeline.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- include "fruit-pipeline.fitName" (dict "name" (default .Chart.Name .Values.nameOverride) "max" 63) }}
 {{- end }}
 
-{{/* Fully qualified app name (release-based), at most 63 characters. */}}
+{{/*
+A name cut to at most .max characters: kept whole when it fits, otherwise its first characters, "-" and the
+first 8 hex digits of its sha256, so that distinct long names stay distinct and a name is the same on every render.
+*/}}
+{{- define "fruit-pipeline.fitName" -}}
+{{- $name := .name | trimSuffix "-" }}
+{{- if le (len $name) (int .max) }}
+{{- $name }}
+{{- else }}
+{{- printf "%s-%s" ($name | trunc (int (sub .max 9)) | trimSuffix "-") (sha256sum $name | trunc 8) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Longest fully qualified name. spark-operator names each run of a ScheduledSparkApplication
+<name>-<19-digit timestamp> and puts that name in a label value (at most 63 characters), so a scheduled
+release keeps its names to 63 - 20 = 43 characters.
+*/}}
+{{- define "fruit-pipeline.maxNameLength" -}}
+{{- if .Values.schedule.enabled }}43{{ else }}63{{ end }}
+{{- end }}
+
+{{/* Fully qualified app name (release-based), fitted to fruit-pipeline.maxNameLength. */}}
 {{- define "fruit-pipeline.fullname" -}}
+{{- $max := include "fruit-pipeline.maxNameLength" . | int }}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- include "fruit-pipeline.fitName" (dict "name" .Values.fullnameOverride "max" $max) }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- include "fruit-pipeline.fitName" (dict "name" .Release.Name "max" $max) }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- include "fruit-pipeline.fitName" (dict "name" (printf "%s-%s" .Release.Name $name) "max" $max) }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* fullname-SUFFIX (the dict's .root and .suffix), fitted to 63 characters. */}}
+{{- define "fruit-pipeline.suffixedName" -}}
+{{- include "fruit-pipeline.fitName" (dict "name" (printf "%s-%s" (include "fruit-pipeline.fullname" .root) .suffix) "max" 63) }}
 {{- end }}
 
 {{/* Chart label value: name-version. */}}
@@ -40,7 +68,7 @@ app.kubernetes.io/part-of: fruit-pipeline
 {{/* ServiceAccount the driver (and executors) run as. */}}
 {{- define "fruit-pipeline.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
-{{- default (include "fruit-pipeline.fullname" .) .Values.serviceAccount.name }}
+{{- include "fruit-pipeline.fitName" (dict "name" (default (include "fruit-pipeline.fullname" .) .Values.serviceAccount.name) "max" 63) }}
 {{- else }}
 {{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
 {{- end }}
