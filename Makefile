@@ -60,8 +60,8 @@ image: ## build the container image fruit-pipeline:dev (IMAGE_TAG=..., BASE_IMAG
 jars: ## hadoop-aws + AWS SDK jars (job/fruit_pipeline/resources/jars.lock, sha256-checked) -> .cache/jars
 	python3 image/fetch_jars.py .cache/jars
 
-test: $(VENV)/.test-deps system-deps jars helm ## install everything and run the whole suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(VENV)/.test-deps system-deps jars helm k8s-deps ## install and build everything, run the whole suite (local Kubernetes included)
+	K8S_TEST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 cluster-test: $(VENV)/.test-deps system-deps jars ## Spark standalone cluster of image containers: clean, worker-lost, driver-lost runs
 	$(BIN)/python -m pytest tests/cluster $(PYTEST_ARGS)
