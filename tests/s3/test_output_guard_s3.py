@@ -1,13 +1,13 @@
 """The output contract on a real S3 endpoint (SeaweedFS): the conditional-PUT lock and the commit (no Spark)."""
 
 import json
-import threading
 
 import pytest
 
+from infra.claims import claim_concurrently
 from fruit_pipeline.config import build_config
 from fruit_pipeline.errors import UsageError
-from fruit_pipeline.stages.output_guard import OutputBusy, OutputGuard
+from fruit_pipeline.stages.output_guard import OutputGuard
 
 pytestmark = pytest.mark.s3
 
@@ -35,21 +35,7 @@ def _keys(client, prefix: str) -> list[str]:
 
 def test_exactly_one_concurrent_writer_on_s3(s3, monkeypatch):
     monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "4")  # losers are refused once they see a renewal
-    results: list[object] = []
-    barrier = threading.Barrier(6)
-
-    def claim(i: int) -> None:
-        barrier.wait()
-        try:
-            results.append(OutputGuard.claim(_cfg("s3a://guard/out"), f"r{i}"))
-        except OutputBusy as exc:
-            results.append(str(exc))
-
-    threads = [threading.Thread(target=claim, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = claim_concurrently(_cfg("s3a://guard/out"), 6)
     (winner,) = [r for r in results if isinstance(r, OutputGuard)]
     assert len(results) == 6 and all("delete s3a://guard/out/.fruit-pipeline/lock" in r
                                      for r in results if isinstance(r, str))
@@ -80,19 +66,7 @@ def test_an_expired_lease_on_s3_is_taken_over_exactly_once(s3, monkeypatch):
     monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "2")
     dead = {"run_id": "killed", "host": "gone-pod", "pid": 1, "started_at": "x", "renewed_at": 0, "lease_s": 2.0}
     s3.put_object(Bucket="guard", Key="out/.fruit-pipeline/lock", Body=json.dumps(dead).encode())
-    results: list[object] = []
-
-    def claim(i: int) -> None:
-        try:
-            results.append(OutputGuard.claim(_cfg("s3a://guard/out"), f"r{i}"))
-        except OutputBusy as exc:
-            results.append(str(exc))
-
-    threads = [threading.Thread(target=claim, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = claim_concurrently(_cfg("s3a://guard/out"), 4, start_together=False)
     (winner,) = [r for r in results if isinstance(r, OutputGuard)]
     assert len(results) == 4
     assert json.loads(s3.get_object(Bucket="guard", Key="out/.fruit-pipeline/lock")["Body"].read())["run_id"] == \

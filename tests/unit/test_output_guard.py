@@ -4,12 +4,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from infra.claims import claim_concurrently
 from fruit_pipeline.config import PipelineConfig
 from fruit_pipeline.errors import UsageError
 from fruit_pipeline.stages.output_guard import LOCK, OutputBusy, OutputGuard, overlaps, owned_files, refusal
@@ -143,21 +143,7 @@ def test_output_overlapping_the_input_or_models_is_refused(tmp_path):
 def test_exactly_one_of_many_concurrent_claims_wins(tmp_path, monkeypatch):
     monkeypatch.setenv("FRUIT_PIPELINE_LOCK_LEASE_S", "4")  # losers are refused once they see a renewal
     cfg = _cfg(tmp_path)
-    results: list[object] = []
-    barrier = threading.Barrier(8)
-
-    def claim(i: int) -> None:
-        barrier.wait()
-        try:
-            results.append(OutputGuard.claim(cfg, f"r{i}"))
-        except OutputBusy as exc:
-            results.append(str(exc))
-
-    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = claim_concurrently(cfg, 8)
     winners = [r for r in results if isinstance(r, OutputGuard)]
     assert len(winners) == 1 and len(results) == 8
     assert all("is writing to" in r and winners[0].run_id in r for r in results if isinstance(r, str))
