@@ -224,7 +224,8 @@ class SparkCluster:
         name = self._name(f"driver-{self._drivers}")
         log = self.workdir / f"{name}.log"
         conf = {"spark.ui.port": str(self.driver_ui_port), **self.extra_conf}
-        argv = self._docker_run(name, self.s3_env, "fruit-pipeline", "run", "--master", self.master_url, *job_args,
+        # -v: Spark's own log (executor failures included) goes to the driver's output, kept in `log`.
+        argv = self._docker_run(name, self.s3_env, "fruit-pipeline", "-v", "run", "--master", self.master_url, *job_args,
                                 *(arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")),
                                 detach=False)
         out = log.open("wb")

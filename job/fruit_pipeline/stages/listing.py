@@ -24,8 +24,12 @@ log = logging.getLogger(__name__)
 
 # Hadoop glob metacharacters; a backslash makes each one literal (Globber unescapes literal components).
 GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
-# Reader options, merged into the scan's Hadoop configuration only: local files through RawLocalFileSystem.
-READER_OPTIONS = {"fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem", "fs.file.impl.disable.cache": "true"}
+# Reader options for a local bank only, merged into the scan's Hadoop configuration: local files through
+# RawLocalFileSystem. Never for other schemes: the scan's configuration becomes that of any FileSystem it creates
+# and caches (an S3AFileSystem reading s3a://), and S3A's disk buffers for writes then get RawLocalFileSystem from
+# FileSystem.getLocal and fail casting it to LocalFileSystem (seen on standalone executors).
+LOCAL_READER_OPTIONS = {"fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+                        "fs.file.impl.disable.cache": "true"}
 
 
 def escape_glob(uri: str) -> str:
@@ -33,12 +37,18 @@ def escape_glob(uri: str) -> str:
     return GLOB_CHARS.sub(r"\\\1", uri)
 
 
-def image_reader(spark: SparkSession):
-    """The binaryFile reader every stage uses: recursive, image extensions in any case, no checksum layer."""
+def is_local(uri: str) -> bool:
+    """A path or file: URI (the local disk)."""
+    return "://" not in uri or uri.startswith("file:")
+
+
+def image_reader(spark: SparkSession, uri: str):
+    """The binaryFile reader every stage uses: recursive, image extensions in any case; for a local bank, no
+    checksum layer."""
     reader = (spark.read.format("binaryFile")
               .option("recursiveFileLookup", "true")
               .option("pathGlobFilter", IMAGE_GLOB))
-    for key, value in READER_OPTIONS.items():
+    for key, value in (LOCAL_READER_OPTIONS.items() if is_local(uri) else ()):
         reader = reader.option(key, value)
     return reader
 
@@ -46,7 +56,7 @@ def image_reader(spark: SparkSession):
 def load_images(spark: SparkSession, uri: str) -> DataFrame:
     """The bank (read literally, never as a glob) as a binaryFile DataFrame; a missing input is a PipelineError."""
     try:
-        return image_reader(spark).load(escape_glob(uri))
+        return image_reader(spark, uri).load(escape_glob(uri))
     except AnalysisException as exc:
         raise PipelineError(describe_read_error(uri, exc)) from None
 
