@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?= --images 20000 --cores 2 --scaling 5000,20000,50000
 BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --scaling 1000,2000
 
-.PHONY: help venv dev sample run history test test-unit system-deps helm bench bench-quick image manifests cluster-test k8s-deps k8s-test clean
+.PHONY: help venv dev sample run history test test-core test-unit system-deps helm bench bench-quick image manifests cluster-test k8s-deps k8s-test clean
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,8 +60,10 @@ image: ## build the container image fruit-pipeline:dev (IMAGE_TAG=..., BASE_IMAG
 jars: ## hadoop-aws + AWS SDK jars (job/fruit_pipeline/resources/jars.lock, sha256-checked) -> .cache/jars
 	python3 image/fetch_jars.py .cache/jars
 
-test: $(VENV)/.test-deps system-deps jars helm k8s-deps ## install and build everything, run the whole suite (local Kubernetes included)
-	K8S_TEST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+test: test-core k8s-test ## install and build everything, run the whole suite: test-core, then the local Kubernetes tests
+
+test-core: $(VENV)/.test-deps system-deps jars helm ## the suite without the local Kubernetes (Spark, S3, Prometheus, Docker, cluster, Helm, EMR)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 cluster-test: $(VENV)/.test-deps system-deps jars ## Spark standalone cluster of image containers: clean, worker-lost, driver-lost runs
 	$(BIN)/python -m pytest tests/cluster $(PYTEST_ARGS)

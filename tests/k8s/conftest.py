@@ -1,7 +1,7 @@
 """Session fixtures of the local-cluster tests: one cluster (tests/k8s/localcluster.py), spark-operator, S3 and bank.
 
-Collected only with K8S_TEST=1 (`make test`, `make k8s-test`): the cluster needs root, about 5 minutes of builds on a cold
-cache and both cores for several minutes. Everything it starts is removed at the end, pass or fail, and the
+Collected only with K8S_TEST=1 (`make k8s-test`, the second half of `make test`): the cluster needs root,
+about 5 minutes of builds on a cold cache and both cores for several minutes. Everything it starts is removed at the end, pass or fail, and the
 session fails if anything is left behind.
 """
 
