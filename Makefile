@@ -32,14 +32,14 @@ $(VENV)/.test-deps: $(BIN)/fruit-pipeline
 
 dev: $(VENV)/.test-deps ## .venv with the test dependencies
 
-$(SAMPLE)/.complete: | $(BIN)/fruit-pipeline
+$(SAMPLE).complete: | $(BIN)/fruit-pipeline
 	rm -rf $(SAMPLE)
 	$(BIN)/fruit-pipeline sample --out $(SAMPLE) $(SAMPLE_ARGS)
 	@touch $@
 
-sample: $(SAMPLE)/.complete ## generate the synthetic sample bank (not committed)
+sample: $(SAMPLE).complete ## generate the synthetic sample bank (not committed)
 
-run: $(BIN)/fruit-pipeline $(SAMPLE)/.complete ## run the job on the sample bank -> $(OUT)/
+run: $(BIN)/fruit-pipeline $(SAMPLE).complete ## run the job on the sample bank -> $(OUT)/
 	$(BIN)/fruit-pipeline run --input $(SAMPLE) --output $(OUT) $(RUN_ARGS)
 
 history: $(BIN)/fruit-pipeline ## Spark History Server over the runs' event logs ($(EVENTS), next to $(OUT)) on 127.0.0.1:$(HISTORY_PORT)
