@@ -79,14 +79,16 @@ def test_worker_killed_mid_run_changes_nothing(spark_cluster, s3_server, s3_bank
 
 def _driver_kill_moment(run, client, clean_tasks: int) -> tuple[Callable[[], bool], str]:
     """When to kill the driver: after FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT of the clean run's tasks if set, else as
-    soon as a task of the features write has committed (a .pendingset exists) or that dataset is committed."""
+    soon as a task of the features write has committed (a .pendingset exists: the run writes into its staging
+    folder OUT/.fruit-pipeline/staging/<run id>/) or that dataset is committed."""
     if os.environ.get("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT"):
         target = max(1, int(kill_fraction("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT", 0.5) * clean_tasks))
         return (lambda: run.completed_tasks() >= target), f"{target} completed tasks"
 
     def writing() -> bool:
-        keys = list_keys(client, BUCKET, "restart/features/")
-        return any(k.endswith(".pendingset") for k in keys) or "restart/features/_SUCCESS" in keys
+        keys = list_keys(client, BUCKET, "restart/")
+        return any(k.endswith(".pendingset") and "/features/" in k for k in keys) or \
+            "restart/features/_SUCCESS" in keys
 
     return writing, "a committed task of the features write"
 
