@@ -42,3 +42,11 @@ def coverage_of_test_rows(test_counts: dict[str, int], train_labels: list[str]) 
         scope += f"; {left_out} row(s) of {len(unseen)} label(s) absent from Training left out: {names}"
     return {"test_rows_total": total, "unseen_test_labels": unseen, "unseen_test_rows": left_out,
             "metrics_over": scope}
+
+
+def unscorable_reason(coverage: dict) -> str | None:
+    """Why nothing can be scored (every Test row's label is absent from Training), or None; `coverage` as given by
+    `coverage_of_test_rows`."""
+    if coverage["test_rows_total"] and coverage["unseen_test_rows"] == coverage["test_rows_total"]:
+        return "no Test image has a label with Training images (see unseen_test_labels)"
+    return None

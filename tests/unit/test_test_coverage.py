@@ -23,3 +23,12 @@ def test_no_training_message_names_top_level_folders():
         "no Training images: the vocabulary and PCA are fitted on the Training split only; top-level folders "
         "found: 'Trainings', 'photos' (split folders are named Training/train, Test/testing or Validation/val/valid")
     assert "found: none (images directly in the input folder)" in no_training_message(set())
+
+
+def test_test_rows_that_all_lack_training_labels_make_evaluation_unscorable():
+    from fruit_pipeline.classification_metrics import unscorable_reason
+
+    assert unscorable_reason(coverage({"Tomato not Ripen 1": 4}, ["Tomato not Ripened 1"])) == \
+        "no Test image has a label with Training images (see unseen_test_labels)"
+    assert unscorable_reason(coverage({"a": 4, "b": 1}, ["a"])) is None
+    assert unscorable_reason(coverage({}, ["a"])) is None

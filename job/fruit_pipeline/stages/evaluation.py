@@ -12,7 +12,7 @@ from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ..classification_metrics import confusion_matrix, coverage_of_test_rows, summary
+from ..classification_metrics import confusion_matrix, coverage_of_test_rows, summary, unscorable_reason
 from ..config import EvaluationConfig
 from .reduction import TRAINING, bank_key, deterministic, with_vectors
 
@@ -72,8 +72,8 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     if coverage["unseen_test_rows"]:
         log.warning("evaluation: %s", coverage["metrics_over"])
         test_raw = test_raw.where(F.col("label").isin(labels))
-        if coverage["unseen_test_rows"] == coverage["test_rows_total"]:
-            return {}
+        if unscorable := unscorable_reason(coverage):
+            return {"skipped": unscorable, **coverage}
     train = deterministic(indexer_model.transform(train_raw)).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
