@@ -126,3 +126,15 @@ def test_report_section_prices_the_run_on_one_m5_xlarge_per_executor():
     assert "cluster: 3 x m5.xlarge (4 vCPU, 16 GiB) in us-east-1" in text
     assert "total, EC2 on demand: 0.2960 USD per run, 14.80 USD per million images" in text  # 1.5 h x 0.192 + GET
     assert "cluster: 1 x m5.xlarge" in cost.report_text(images=10, wall_time_s=60.0, executors=0)  # local mode
+
+
+def test_cli_projection_uses_the_given_prices(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
+    (tmp_path / "bench.json").write_text(json.dumps({"scaling": [{"images": 1000, "cpu_s": 12.0},
+                                                                  {"images": 2000, "cpu_s": 14.0}]}))
+    result = run_cli("cost", "--manifest", str(tmp_path), "--nodes", "2", "--spot-price", "0.05",
+                     "--bench", str(tmp_path / "bench.json"))
+    assert result.returncode == 0, result.stderr
+    # 1M images: 10 + 0.002 x 1e6 = 2,010 CPU s over 2 x 4 vCPU = 251.25 s; 2 nodes -> 0.139583 h; + 1,000 x 0.0004 GET
+    assert ("1,000,000 images: 2,010 CPU s, 4 min 12 s on 2 node(s), 0.4268 USD on demand, 0.4070 USD spot "
+            "(of which S3 GET 0.4000)") in result.stdout

@@ -137,6 +137,10 @@ class Estimate:
     lines: tuple[Line, ...]
     assumptions: tuple[str, ...]
 
+    def price(self, name: str) -> Price:
+        """The unit price of the term called `name` (e.g. "EC2 spot")."""
+        return next(line.price for line in self.lines if line.name == name)
+
     def total(self, capacity: str) -> float:
         """Total USD with EC2 on `capacity` ('on_demand' or 'spot')."""
         other = "EC2 spot" if capacity == "on_demand" else "EC2 on demand"

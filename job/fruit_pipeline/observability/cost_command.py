@@ -47,8 +47,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
         bench = read_manifest(args.bench)
         scaling = bench.get("scaling") or []
         get = table.s3[args.region][0]
-        projections = cost.project(scaling, DEFAULT_SIZES, args.nodes, est.instance, est.lines[0].price,
-                                   est.lines[1].price, get)
+        projections = cost.project(scaling, DEFAULT_SIZES, args.nodes, est.instance, est.price("EC2 on demand"),
+                                   est.price("EC2 spot"), get)
     print(cost.render(est, projections, table.as_of))
     return 0
 
