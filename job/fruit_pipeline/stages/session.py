@@ -11,6 +11,8 @@ from pyspark.sql import SparkSession
 
 from ..config import PipelineConfig
 from ..errors import PipelineError
+from ..failures import note_interrupts
+from .s3_conf import ensure_jars
 from .spark_conf import spark_conf
 
 log = logging.getLogger(__name__)
@@ -27,13 +29,11 @@ def build_session(cfg: PipelineConfig) -> SparkSession:
     """Create (or reuse) the session with every setting from `spark_conf`."""
     if cfg.spark.profile == "local":
         _python_for_workers()
-    from .s3_conf import ensure_jars
     ensure_jars(cfg, os.environ)
     conf = spark_conf(cfg)
     if conf.get("spark.eventLog.enabled") == "true" and SparkContext._active_spark_context is None:
         conf = _with_event_log_dir(conf, explicit=bool(cfg.event_log.dir))
     spark = SparkSession.builder.config(conf=SparkConf().setAll(conf.items())).getOrCreate()
-    from ..failures import note_interrupts
     note_interrupts(spark.sparkContext)  # replaces pyspark's SIGINT handler
     spark.sparkContext.setLogLevel("WARN")
     if "spark.sql.files.minPartitionNum" not in cfg.spark.conf:
