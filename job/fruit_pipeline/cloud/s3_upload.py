@@ -43,9 +43,11 @@ def local_files(source: Path) -> tuple[list[Path], Counter]:
     return files, +left_out
 
 
-def plan(source: Path, prefix: str) -> list[tuple[Path, str]]:
-    """(local file, object key) for every file under `source` that is not junk, in a stable order."""
-    return [(p, "/".join(filter(None, [prefix, p.relative_to(source).as_posix()]))) for p in local_files(source)[0]]
+def plan(source: Path, prefix: str, files: list[Path] | None = None) -> list[tuple[Path, str]]:
+    """(local file, object key) for every file under `source` that is not junk (`files`, when already walked), in a
+    stable order."""
+    files = local_files(source)[0] if files is None else files
+    return [(p, "/".join(filter(None, [prefix, p.relative_to(source).as_posix()]))) for p in files]
 
 
 def sha256(path: Path) -> str:
@@ -72,23 +74,25 @@ def upload_one(client, bucket: str, path: Path, key: str) -> bool:
     return True
 
 
-def upload(source: Path, dest: str, workers: int = 8, client=None) -> tuple[int, int]:
-    """Return (uploaded, skipped)."""
+def upload(source: Path, dest: str, workers: int = 8, client=None,
+           files: list[Path] | None = None) -> tuple[int, int]:
+    """Return (uploaded, skipped); `files`: the bank as `local_files` walked it, to walk it only once."""
     import boto3
 
     if not source.is_dir():
         raise UsageError(f"--source is not a directory: {source}")
     bucket, prefix = split_dest(dest)
     client = client or boto3.client("s3")
-    jobs = plan(source, prefix)
+    jobs = plan(source, prefix, files)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         sent = list(pool.map(lambda job: upload_one(client, bucket, *job), jobs))
     return sum(sent), len(sent) - sum(sent)
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    uploaded, skipped = upload(Path(args.source), args.dest, args.workers)
-    left_out = local_files(Path(args.source))[1]
+    source = Path(args.source)
+    files, left_out = local_files(source)  # empty for a missing source, which `upload` refuses in one line
+    uploaded, skipped = upload(source, args.dest, args.workers, files=files)
     line = f"uploaded {uploaded}, skipped {skipped} (already present) to {args.dest}"
     if left_out:
         line += f"; left out {sum(left_out.values())} junk file(s): " + \
