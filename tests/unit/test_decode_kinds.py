@@ -49,13 +49,16 @@ def test_jpeg_with_data_after_end_of_image_decodes_fully(kind, tail):
     assert np.array_equal(decode(JPEGS[kind] + TAILS[tail], MAX_PIXELS), whole)
 
 
+def _cut(data: bytes, keep: float) -> bytes:
+    """A file cut short: its first `keep` share, or (keep < 0) all but its last -keep bytes."""
+    return data[:keep] if keep < 0 else data[:int(len(data) * keep)]
+
+
 @pytest.mark.parametrize("kind", JPEGS)
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9, -2])
 def test_truncated_jpeg_is_still_an_error(kind, keep):
-    data = JPEGS[kind]
-    cut = data[:keep] if keep < 0 else data[:int(len(data) * keep)]
     with pytest.raises(ImageError) as info:
-        decode(cut, MAX_PIXELS)
+        decode(_cut(JPEGS[kind], keep), MAX_PIXELS)
     assert (info.value.stage, info.value.reason) == ("decode", "truncated JPEG (no end-of-image marker)")
 
 
@@ -72,10 +75,8 @@ def test_png_with_data_after_iend_decodes_fully(kind, tail):
 @pytest.mark.parametrize("kind", PNGS)
 @pytest.mark.parametrize("keep", [0.5, 0.9, -12, -1])
 def test_truncated_png_is_still_an_error(kind, keep):
-    data = PNGS[kind]
-    cut = data[:keep] if keep < 0 else data[:int(len(data) * keep)]
     with pytest.raises(ImageError) as info:
-        decode(cut, MAX_PIXELS)
+        decode(_cut(PNGS[kind], keep), MAX_PIXELS)
     assert (info.value.stage, info.value.reason) == ("decode", "truncated PNG (no IEND chunk)")
 
 
