@@ -49,10 +49,10 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("log", type=pathlib.Path, help="an event log file, or a directory holding one")
+    parser.add_argument("log", type=pathlib.Path, help="an event log file, a Spark 4 rolling log folder, or a folder of logs (the newest is read)")
     args = parser.parse_args()
     path = args.log
-    if path.is_dir():
+    if path.is_dir() and not any(path.glob("events_*")):  # a folder of logs: the newest one
         path = max(path.iterdir(), key=lambda p: p.stat().st_mtime)
     print(table(stage_rows(read_events(path))))
 

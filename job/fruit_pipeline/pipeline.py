@@ -20,7 +20,7 @@ from .errors import PipelineError
 from .imaging.labels import TRAINING, no_training_message
 from .observability import cost
 from .observability.metrics import JobMetrics
-from .observability.progress import StageClock
+from .observability.progress import StageClock, Step
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
@@ -104,9 +104,10 @@ def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
             skipped = found.skips.summary()
             raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}" + (f"; {skipped}" if skipped else ""))
         skips = listing.reconcile(spark, bank, found, n_indexed)
+    clock.total = n_indexed
     if after_listing is not None:
         after_listing()
-    with clock.stage("extract"):
+    with clock.stage("extract", [Step("extract", 1)]):
         extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
         tally = accounting.tally(extracted)  # also fills the cache
     return Extraction(spark, bank, extracted, tally, n_indexed, skips, found.top_folders)
@@ -193,12 +194,13 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
 
 
 def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models | None, models_uri: str | None,
-            result: RunResult) -> tuple[DataFrame, reduction.Models]:
+            result: RunResult, clock: StageClock) -> tuple[DataFrame, reduction.Models]:
     """Fit (Training only) unless `models` were loaded, then add `bovw` + `features`; cached for reuse."""
     if models is None:
-        models, with_bovw = reduction.fit(features, cfg.reduction, cfg.extraction)
+        models, with_bovw = reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
     else:
         with_bovw = reduction.add_bovw(features, models.centres)
+    clock.step("projection")
     reduced = reduction.project(with_bovw, models).persist(StorageLevel.MEMORY_AND_DISK)
     reduced.count()
     with_bovw.unpersist()
@@ -246,7 +248,7 @@ def _no_evaluation_reason(cfg: PipelineConfig, models_uri: str | None) -> str:
 def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: JobMetrics, guard: OutputGuard,
          models_uri: str | None, after_listing: Callable[[], None] | None = None) -> dict[str, Any]:
     started = time.monotonic()
-    clock = StageClock(spark.sparkContext)
+    clock = StageClock(spark.sparkContext, listeners=[metrics.progress])
     log.info("run %s: %s -> %s", result.run_id, cfg.input, cfg.output)
     models = reduction.Models.load(models_uri, spark) if models_uri else None
     if models is not None:  # extract exactly as the run that fitted the models did
@@ -258,16 +260,17 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     if models is None and cfg.reduction.enabled and TRAINING not in {s for s, _l, _n in ex.tally.class_counts()}:
         raise PipelineError(no_training_message(ex.top_folders))
     if models is not None or cfg.reduction.enabled:
-        with clock.stage("reduce"):
-            features, models = _reduce(cfg, features, models, models_uri, result)
+        fitting = reduction.fit_steps(cfg.reduction) if models is None else []
+        with clock.stage("reduce", fitting + [Step("projection", 1)]):
+            features, models = _reduce(cfg, features, models, models_uri, result, clock)
     with clock.stage("write"):
         writing.write_features(features, staging)
         writing.write_errors(errors, staging)
         if models is not None and not models_uri:
             models.save(writing.models_uri(staging), spark)
     if models is not None and not models_uri and cfg.evaluation.enabled:
-        with clock.stage("evaluate"):
-            result.evaluation = evaluation.evaluate(features, cfg.evaluation)
+        with clock.stage("evaluate", evaluation.steps(cfg.evaluation)):
+            result.evaluation = evaluation.evaluate(features, cfg.evaluation, clock.step)
     else:
         result.evaluation = {"skipped": _no_evaluation_reason(cfg, models_uri)}
     if "skipped" in result.evaluation:

@@ -1,4 +1,5 @@
-"""Progress lines of a long stage count the tasks of every Spark job the stage ran, and never go back."""
+"""Live progress: images done/total per stage, fed by Spark's status tracker, never going back, ending at the
+total; on a stage of several steps and several Spark jobs, and on a whole run."""
 
 from __future__ import annotations
 
@@ -6,24 +7,61 @@ import logging
 import re
 import time
 
-from fruit_pipeline.observability.progress import StageClock
+from fruit_pipeline.observability import progress
+from fruit_pipeline.observability.progress import StageClock, Step
 
-LINE = re.compile(r"work: (\d+)/(\d+) tasks in (\d+) Spark job\(s\)")
+from . import helpers
+
+LINE = re.compile(r"^(\w[\w ]*): (\d+)/(\d+) images \(\d+ %\), \d+ images/s, ETA (\d+ s|\?), \d+ s so far$")
 
 
-def test_progress_spans_jobs_and_is_monotone(spark, caplog):
-    slow = lambda _: time.sleep(0.3)  # noqa: E731 - defined here so it is pickled by value
+def _slow_jobs(spark, n: int) -> None:
+    slow = lambda _: time.sleep(0.25)  # noqa: E731 - defined here so it is pickled by value
+    for _ in range(n):
+        spark.sparkContext.parallelize(range(4), 2).foreach(slow)
+
+
+def test_stage_of_several_steps_and_jobs_rises_and_ends_at_total(spark):
     spark.range(1).count()  # a job before the stage is not counted
-    clock = StageClock(spark.sparkContext, interval=0.2)
+    seen = []
+    clock = StageClock(spark.sparkContext, interval=0.1, total=1000, listeners=[seen.append], tty=False)
+    with clock.stage("work", [Step("first", 2), Step("second", None)]):
+        _slow_jobs(spark, 2)
+        clock.step("second")
+        halfway = len(seen)
+        _slow_jobs(spark, 3)
+    done = [p.done for p in seen]
+    assert len(set(done)) >= 4, done
+    assert done == sorted(done), done  # a new Spark job never sends it back
+    assert all(p.done <= 500 for p in seen[:halfway]), done  # the first of two steps is at most half the stage
+    assert max(done[:-1]) < 1000 and done[-1] == 1000 and seen[-1].total == 1000
+    assert all(p.stage == "work" for p in seen)
+    assert clock.durations["work"] > 1.0
+
+
+def test_a_run_reports_every_stage_monotone_to_its_total(spark, small_bank, tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(progress, "INTERVAL_S", 0.1)
+    with caplog.at_level(logging.INFO, logger="fruit_pipeline.progress"):
+        manifest = helpers.run(spark, small_bank, tmp_path / "out",
+                               reduction={"vocabulary_size": 16, "pca_components": 8, "descriptor_sample": 5000})
+    total = manifest["counts"]["input_files"]
+    by_stage: dict[str, list[tuple[int, int]]] = {}
+    for record in caplog.records:
+        if m := LINE.match(record.getMessage()):
+            by_stage.setdefault(m[1], []).append((int(m[2]), int(m[3])))
+    assert {"extract", "reduce", "evaluate", "write", "report"} <= set(by_stage), by_stage.keys()
+    for stage, points in by_stage.items():
+        done = [d for d, _t in points]
+        assert done == sorted(done), (stage, done)
+        assert {t for _d, t in points} == {total} and done[-1] == total, (stage, points)
+    assert len(by_stage["reduce"]) >= 3 and len(by_stage["evaluate"]) >= 3  # several points within a long stage
+
+
+def test_terminal_gets_a_bar_not_lines(spark, capsys, caplog):
+    clock = StageClock(spark.sparkContext, interval=0.1, total=50, tty=True)
     with caplog.at_level(logging.INFO, logger="fruit_pipeline.progress"), clock.stage("work"):
-        spark.sparkContext.parallelize(range(8), 4).foreach(slow)
-        spark.sparkContext.parallelize(range(8), 4).foreach(slow)
-    lines = [LINE.search(r.getMessage()) for r in caplog.records]
-    seen = [(int(m[1]), int(m[2]), int(m[3])) for m in lines if m]
-    assert seen, [r.getMessage() for r in caplog.records]
-    done = [d for d, _, _ in seen]
-    assert done == sorted(done)
-    assert all(d <= t <= 8 for d, t, _ in seen)
-    # while the second job runs, the first one's 4 tasks stay counted (no "4/4" then "0/4")
-    assert any(j == 2 and d >= 4 for d, _, j in seen), seen
-    assert clock.durations["work"] > 0.6
+        _slow_jobs(spark, 2)
+    bar = capsys.readouterr().err
+    assert "work" in bar and "img" in bar, bar
+    lines = [r.getMessage() for r in caplog.records if LINE.match(r.getMessage())]
+    assert lines == [clock.points[-1].line()] and clock.points[-1].done == 50  # only the final line is logged

@@ -1,4 +1,5 @@
-"""Job metrics with prometheus-client: served by the driver while running, pushed to a Pushgateway at the end."""
+"""Job metrics with prometheus-client: served by the driver while running, pushed to a Pushgateway during the run
+(progress, at most every PROGRESS_PUSH_S) and at the end."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 KEYPOINT_BOUNDS: tuple[float, ...] = (0, 5, 10, 20, 50, 100, 200, 500)
 OUTCOMES = ("ok", "read", "decode", "features")
 PUSH_JOB = "fruit_pipeline"
+PROGRESS_PUSH_S = 10.0
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Snapshot:
     keypoints_sum: float = 0.0
     finished_at: float = 0.0
     failed: str = ""
+    progress: dict[str, Any] = field(default_factory=dict)  # stage -> its latest progress.ProgressPoint
 
 
 def keypoint_buckets(histogram: Mapping[int, int], bounds: Sequence[float] = KEYPOINT_BOUNDS) -> list[tuple[str, int]]:
@@ -61,6 +64,23 @@ class SnapshotCollector:
         g.add_metric(list((labels or {}).values()), value)
         return g
 
+    def _progress(self) -> Iterator[Metric]:
+        """Live progress per stage: the numbers of the progress bar/lines (progress.ProgressPoint)."""
+        if not self.s.progress:
+            return
+        families = [("stage_images_done", "Images done in the stage (its share of the work, in images).", "done"),
+                    ("stage_images_total", "Images the stage works on.", "total"),
+                    ("stage_images_per_second", "Images per second of the stage's wall time so far.", "rate"),
+                    ("stage_eta_seconds", "Seconds left in the stage at its rate so far (absent before any progress).",
+                     "eta_s")]
+        for name, doc, attr in families:
+            g = GaugeMetricFamily(f"{self.p}_{name}", doc, labels=["stage"])
+            for stage, point in sorted(self.s.progress.items()):
+                value = getattr(point, attr)
+                if value is not None:
+                    g.add_metric([stage], float(value))
+            yield g
+
     def collect(self) -> Iterator[Metric]:
         s, p = self.s, self.p
         info = InfoMetricFamily(f"{p}_run", "The run: version, input, run id.")
@@ -68,6 +88,7 @@ class SnapshotCollector:
         yield info
         yield self._gauge("run_started_timestamp_seconds", "When the run started.", s.started_at)
         yield self._gauge("run_failed", "1 when the run failed, 0 otherwise.", 1.0 if s.failed else 0.0)
+        yield from self._progress()
         if s.failed:
             yield self._gauge("last_failure_timestamp_seconds", "When the run failed.", s.finished_at,
                               {"reason": s.failed})
@@ -105,6 +126,7 @@ class JobMetrics:
         self.registry.register(SnapshotCollector(self.snapshot, cfg.metrics.namespace))
         self._server: Any = None
         self._started = time.monotonic()
+        self._last_push = 0.0
 
     def started(self) -> None:
         """Start serving metrics (driver HTTP endpoint) if a port is configured."""
@@ -114,6 +136,17 @@ class JobMetrics:
             return
         self._server, _ = start_http_server(port, addr="0.0.0.0", registry=self.registry)
         print(f"metrics: job http://127.0.0.1:{port}/metrics", file=sys.stderr, flush=True)
+
+    def progress(self, point: Any) -> None:
+        """A stage's progress (progress.ProgressPoint): served at once, pushed at most every PROGRESS_PUSH_S and
+        always at a stage's end."""
+        if not self.enabled:
+            return
+        self.snapshot.progress[point.stage] = point
+        now = time.monotonic()
+        if point.done >= point.total or now - self._last_push >= PROGRESS_PUSH_S:
+            self._last_push = now
+            self._push(quiet=True)
 
     def finished(self, result: Any, keypoint_histogram: Mapping[int, int]) -> None:
         """Record the run's totals (from aggregates), push to the Pushgateway if configured."""
@@ -145,12 +178,14 @@ class JobMetrics:
             self._server.server_close()
             self._server = None
 
-    def _push(self) -> None:
+    def _push(self, quiet: bool = False) -> None:
         url = self.cfg.metrics.pushgateway
         if not url:
             return
         try:
             push_to_gateway(url, job=PUSH_JOB, grouping_key={"run_id": self.run_id}, registry=self.registry)
+            if quiet:
+                return
             print(f"metrics: pushed to {url} (job={PUSH_JOB}, run_id={self.run_id})", file=sys.stderr, flush=True)
         except (OSError, ValueError) as exc:  # a down or mistyped Pushgateway must not fail a finished run
-            log.warning("push to %s failed: %s", url, exc)
+            (log.debug if quiet else log.warning)("push to %s failed: %s", url, exc)

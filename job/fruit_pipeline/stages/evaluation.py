@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from pyspark.ml import Pipeline
 from pyspark.ml.classification import LogisticRegression
@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from ..classification_metrics import confusion_matrix, coverage_of_test_rows, summary, unscorable_reason
 from ..config import EvaluationConfig
+from ..observability.progress import Step
 from .reduction import TRAINING, bank_key, deterministic, with_vectors
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,21 @@ def skip_reason(train_labels: int, test_rows: int) -> str | None:
     return None
 
 
-def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
+def _variants(cfg: EvaluationConfig) -> dict[str, list[str]]:
+    return VARIANTS if cfg.ablation else {MAIN_VARIANT: VARIANTS[MAIN_VARIANT]}
+
+
+def steps(cfg: EvaluationConfig) -> list[Step]:
+    """The steps of `evaluate` and the Spark jobs each runs at most (L-BFGS: one per iteration, plus scaling)."""
+    return [Step("prepare", 6)] + [Step(name, cfg.max_iter + 6) for name in _variants(cfg)]
+
+
+def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
+             on_step: Callable[[str], None] = lambda _name: None) -> dict[str, Any]:
     """Metrics of the delivered `features` (with `cfg.ablation`, also of every ablation variant).
-    `{"skipped": reason}` when a split is missing or Training has fewer than 2 labels."""
+    `{"skipped": reason}` when a split is missing or Training has fewer than 2 labels. `on_step` is called as
+    each of `steps(cfg)` starts."""
+    on_step("prepare")
     data = with_vectors(reduced).withColumn("features_vec", array_to_vector("features"))
     train_raw = data.where(F.col("split") == TRAINING)
     test_raw = data.where(F.col("split") == TEST)
@@ -77,8 +90,10 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig) -> dict[str, Any]:
     train = deterministic(indexer_model.transform(train_raw)).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
-        variants = VARIANTS if cfg.ablation else {MAIN_VARIANT: VARIANTS[MAIN_VARIANT]}
-        ablation = {name: _score(train, test, cols, labels, cfg) for name, cols in variants.items()}
+        ablation = {}
+        for name, cols in _variants(cfg).items():
+            on_step(name)
+            ablation[name] = _score(train, test, cols, labels, cfg)
     finally:
         train.unpersist()
         test.unpersist()

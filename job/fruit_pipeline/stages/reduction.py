@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +29,7 @@ from ..config import ExtractionConfig, ReductionConfig, from_mapping, to_dict
 from ..errors import PipelineError
 from ..imaging import colour
 from ..imaging.visual_words import bovw_histograms, unpack_bits
+from ..observability.progress import Step
 from . import fs
 
 log = logging.getLogger(__name__)
@@ -96,10 +97,13 @@ def descriptor_sample(features: DataFrame, cfg: ReductionConfig) -> DataFrame:
     total = training.agg(F.sum("n_keypoints")).first()[0] or 0
     if total == 0:
         raise PipelineError("no ORB descriptors in the Training split: cannot fit a visual vocabulary")
-    train = training.select("path", F.posexplode("descriptors").alias("i", "d"))
+    # The bank key is computed once per image, not once per exploded descriptor (a regexp over 1.5M rows).
+    train = training.select(bank_key().alias("_key"), F.posexplode("descriptors").alias("i", "d"))
     fraction = min(1.0, cfg.descriptor_sample / total)
-    bucket = F.abs(F.xxhash64(bank_key(), "i", F.lit(cfg.seed)) % 1_000_000).cast("double") / 1_000_000.0
-    return deterministic(train.where(bucket < fraction), "i").select("d").persist(StorageLevel.MEMORY_AND_DISK)
+    bucket = F.abs(F.xxhash64("_key", "i", F.lit(cfg.seed)) % 1_000_000).cast("double") / 1_000_000.0
+    keys = ["_key", "i"]
+    sample = train.where(bucket < fraction).repartition(FIT_PARTITIONS, *keys).sortWithinPartitions(*keys)
+    return sample.select("d").persist(StorageLevel.MEMORY_AND_DISK)
 
 
 def as_bit_vectors(descriptors: DataFrame) -> DataFrame:
@@ -108,8 +112,10 @@ def as_bit_vectors(descriptors: DataFrame) -> DataFrame:
     return descriptors.mapInArrow(_bits_partition, schema).select(array_to_vector("bits").alias("bits"))
 
 
-def fit_vocabulary(features: DataFrame, cfg: ReductionConfig) -> KMeansModel:
+def fit_vocabulary(features: DataFrame, cfg: ReductionConfig,
+                   on_step: Callable[[str], None] = lambda _name: None) -> KMeansModel:
     sample = descriptor_sample(features, cfg)
+    on_step("vocabulary")
     try:
         kmeans = KMeans(k=cfg.vocabulary_size, seed=cfg.seed, maxIter=cfg.kmeans_max_iter, featuresCol="bits")
         return kmeans.fit(as_bit_vectors(sample))
@@ -188,14 +194,22 @@ def fit_reduction(with_bovw: DataFrame, cfg: ReductionConfig, extraction: Extrac
     return model
 
 
-def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> tuple[Models, DataFrame]:
+def fit_steps(cfg: ReductionConfig) -> list[Step]:
+    """The steps of `fit` and the Spark jobs each runs at most (k-means: its initialisation + one per iteration)."""
+    return [Step("sample", 3), Step("vocabulary", cfg.kmeans_max_iter + 8), Step("visual words + PCA", 8)]
+
+
+def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig,
+        on_step: Callable[[str], None] = lambda _name: None) -> tuple[Models, DataFrame]:
     """Fit the vocabulary on Training descriptors, then PCA on Training visual words + colour. Also returns
     `features` with `bovw`, persisted (unpersist it when done): each image's visual words are computed once, for
-    the PCA fit and for the projection."""
+    the PCA fit and for the projection. `on_step` is called as each of `fit_steps` starts."""
+    on_step("sample")
     if features.where(F.col("split") == TRAINING).limit(1).count() == 0:
         raise PipelineError("no Training images: the vocabulary and PCA are fitted on the Training split only")
-    vocabulary = fit_vocabulary(features, cfg)
+    vocabulary = fit_vocabulary(features, cfg, on_step)
     centres = np.array(vocabulary.clusterCenters(), dtype=np.float32)
+    on_step("visual words + PCA")
     with_bovw = add_bovw(features, centres).persist(StorageLevel.MEMORY_AND_DISK)
     return Models(vocabulary, fit_reduction(with_bovw, cfg, extraction), extraction), with_bovw
 
