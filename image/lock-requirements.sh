@@ -5,8 +5,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS=${PIP_TOOLS_VENV:-$ROOT/.cache/pip-tools}
-[ -x "$TOOLS/bin/pip-compile" ] || { python3 -m venv "$TOOLS" && "$TOOLS/bin/pip" install --quiet pip-tools; }
+[ -x "$TOOLS/bin/pip-compile" ] || { python3 -m venv "$TOOLS" && "$TOOLS/bin/pip" install --quiet "pip-tools==7.4.1"; }
 cd "$ROOT"
-"$TOOLS/bin/pip-compile" --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
-  --allow-unsafe --custom-compile-command image/lock-requirements.sh \
+CUSTOM_COMPILE_COMMAND=image/lock-requirements.sh "$TOOLS/bin/pip-compile" --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+  --allow-unsafe \
   --output-file image/requirements.lock pyproject.toml
