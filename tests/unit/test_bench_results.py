@@ -46,6 +46,21 @@ def test_committed_results_are_complete_and_self_consistent():
         assert path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
 
 
+def test_committed_results_have_both_peers_on_the_same_bank():
+    """The 20k results carry the Ray Data and Daft legs: one row per image each, ratios = ours / peer."""
+    import json
+    from pathlib import Path
+
+    from benchmarks.report import PEER_NAMES
+
+    record = json.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "latest.json").read_text())
+    for name in PEER_NAMES:
+        leg = record["legs"][name]
+        assert leg["images"] == record["images"], name
+        assert record[f"{name}_images_per_s"] == leg["images_per_s"] > 0, name
+        assert record[f"ratio_vs_{name}"] == ratio(record["ours_images_per_s"], leg["images_per_s"]), name
+
+
 def test_parquet_rows_sums_the_footers_of_every_file_below_the_folder(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
