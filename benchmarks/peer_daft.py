@@ -18,17 +18,15 @@ from benchmarks.peers import features, parquet_rows, peer_result, quiet_environm
 def _extract_udf():
     """The batch UDF: (path, content) Series -> the job's feature columns, unnested."""
     import daft
+    import pyarrow as pa
 
     from fruit_pipeline.config import ExtractionConfig
     from fruit_pipeline.imaging.batch import output_schema
 
-    schema = output_schema(ExtractionConfig())
-    struct = daft.DataType.from_arrow_type(__import__("pyarrow").struct(list(schema)))
+    struct = daft.DataType.from_arrow_type(pa.struct(list(output_schema(ExtractionConfig()))))
 
     @daft.func.batch(return_dtype=struct, unnest=True)
-    def extract(path: daft.Series, content: daft.Series):
-        import pyarrow as pa
-
+    def extract(path: daft.Series, content: daft.Series) -> pa.StructArray:
         out = features(path.to_pylist(), content.to_pylist())
         return pa.StructArray.from_arrays(out.columns, fields=list(out.schema))
 

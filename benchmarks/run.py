@@ -6,6 +6,7 @@ Daft) on the same generated bank, plus a scaling table; writes benchmarks/result
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -27,6 +28,7 @@ PY = sys.executable
 CLASSES = 10
 # leg name -> module of the peer legs (same bank, same per-image work, Parquet out); `--no-peers` skips them
 PEERS = {"peer_ray_data": "benchmarks.peer_ray", "peer_daft": "benchmarks.peer_daft"}
+PEER_PACKAGES = {"peer_ray_data": "ray", "peer_daft": "daft"}  # what each needs, from the `bench` extra
 
 
 def log(message: str) -> None:
@@ -152,6 +154,11 @@ def leg_ours(name: str, input_uri: str, output: pathlib.Path, cores: int, extra:
     return out
 
 
+def missing_peer_packages(find=importlib.util.find_spec) -> list[str]:
+    """The peers' packages that are not importable here (checked before any leg runs)."""
+    return [package for package in PEER_PACKAGES.values() if find(package) is None]
+
+
 def check_rows(counted: int, expected: int, what: str) -> None:
     """A leg must write one row per image of the bank; exit 1 with both counts otherwise."""
     if counted != expected:
@@ -217,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    missing = [] if args.no_peers else missing_peer_packages()
+    if missing:
+        print(f"bench: the peer legs need {', '.join(missing)}: pip install -e '.[bench]' (or pass --no-peers)",
+              file=sys.stderr)
+        return 2
 
     sizes = [int(s) for s in args.scaling.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)

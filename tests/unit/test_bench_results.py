@@ -84,6 +84,17 @@ def test_peer_result_rates_the_counted_rows():
     assert peer_result(0, 0.0, 0.0, "ray-data", "2.60.0")["images_per_s"] == 0.0
 
 
+def test_missing_peer_packages_stop_the_run_before_any_leg(capsys, monkeypatch, tmp_path):
+    from benchmarks import run
+
+    assert run.missing_peer_packages(lambda name: None) == ["ray", "daft"]
+    assert run.missing_peer_packages(lambda name: None if name == "daft" else object()) == ["daft"]
+    monkeypatch.setattr(run, "missing_peer_packages", lambda: ["daft"])
+    assert run.main(["--work", str(tmp_path / "work")]) == 2
+    assert capsys.readouterr().err == "bench: the peer legs need daft: pip install -e '.[bench]' (or pass --no-peers)\n"
+    assert not (tmp_path / "work").exists()  # stopped before making anything
+
+
 def test_a_leg_that_lost_rows_fails_the_run_with_both_counts():
     import pytest
 
