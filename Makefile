@@ -10,7 +10,7 @@ HISTORY_PORT ?= 18080
 SAMPLE_ARGS ?= --classes 5 --per-class 80
 RUN_ARGS ?=
 PYTEST_ARGS ?=
-BENCH_ARGS ?= --images 20000 --cores 2 --scaling 5000,20000,50000
+BENCH_ARGS ?= --images 20000 --cores 2 --scaling 5000,20000,50000,100000
 BENCH_QUICK_ARGS ?= --images 2000 --cores 2 --scaling 1000,2000
 
 .PHONY: help venv dev sample run history test test-core test-unit system-deps helm bench bench-quick image manifests cluster-test k8s-deps k8s-test clean
@@ -31,6 +31,10 @@ $(VENV)/.test-deps: $(BIN)/fruit-pipeline
 	@touch $@
 
 dev: $(VENV)/.test-deps ## .venv with the test dependencies
+
+$(VENV)/.bench-deps: $(VENV)/.test-deps
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@touch $@
 
 $(SAMPLE).complete: | $(BIN)/fruit-pipeline
 	rm -rf $(SAMPLE)
@@ -62,7 +66,7 @@ jars: ## hadoop-aws + AWS SDK jars (job/fruit_pipeline/resources/jars.lock, sha2
 
 test: test-core k8s-test ## install and build everything, run the whole suite: test-core, then the local Kubernetes tests
 
-test-core: $(VENV)/.test-deps system-deps jars helm ## the suite without the local Kubernetes (Spark, S3, Prometheus, Docker, cluster, Helm, EMR)
+test-core: $(VENV)/.test-deps $(VENV)/.bench-deps system-deps jars helm ## the suite without the local Kubernetes (Spark, S3, Prometheus, Docker, cluster, Helm, EMR)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 cluster-test: $(VENV)/.test-deps system-deps jars ## Spark standalone cluster of image containers: clean, worker-lost, driver-lost runs
@@ -78,13 +82,13 @@ k8s-deps: $(VENV)/.test-deps system-deps helm ## local Kubernetes: Debian packag
 k8s-test: k8s-deps ## single-node Kubernetes of host processes + spark-operator: chart/manifests to COMPLETED, pods deleted mid-run (root)
 	K8S_TEST=1 $(BIN)/python -m pytest tests/k8s -p no:cacheprovider $(PYTEST_ARGS)
 
-test-unit: $(VENV)/.test-deps ## pure-Python tests only (no Spark, no services)
+test-unit: $(VENV)/.test-deps $(VENV)/.bench-deps ## pure-Python tests only (no Spark, no services)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: $(VENV)/.test-deps jars ## benchmark: raw loop vs seed-style vs ours (disk + SeaweedFS), 20k images + scaling -> benchmarks/results/
+bench: $(VENV)/.test-deps $(VENV)/.bench-deps jars ## benchmark: raw loop vs seed-style vs ours (disk + SeaweedFS) vs Ray Data and Daft, 20k images + scaling to 100k -> benchmarks/results/
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-bench-quick: $(VENV)/.test-deps jars ## the same benchmark on 2k images (a few minutes; results not representative)
+bench-quick: $(VENV)/.test-deps $(VENV)/.bench-deps jars ## the same benchmark on 2k images (a few minutes; results not representative)
 	$(BIN)/python -m benchmarks.run $(BENCH_QUICK_ARGS) --results .cache/bench/results-quick
 
 clean: ## remove generated data and outputs (keeps .venv)

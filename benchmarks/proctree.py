@@ -42,11 +42,16 @@ def _cmdline(pid: int) -> str:
 
 
 def role(cmdline: str) -> str:
-    """Which part of a Spark run a process is: jvm, python_worker or driver_python."""
+    """Which part of a run a process is: jvm, python_worker or driver_python (Spark); ray_worker (`ray::` task and
+    actor processes) or ray_runtime (raylet, GCS, dashboard, monitors) for the Ray Data peer."""
     if "/java " in cmdline or cmdline.startswith("java "):
         return "jvm"
     if "pyspark.daemon" in cmdline or "pyspark.worker" in cmdline or "pyspark/daemon" in cmdline:
         return "python_worker"
+    if cmdline.startswith("ray::"):
+        return "ray_worker"
+    if "/site-packages/ray/" in cmdline:
+        return "ray_runtime"
     return "driver_python"
 
 

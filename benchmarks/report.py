@@ -6,7 +6,25 @@ import pathlib
 from benchmarks.results import ratio
 
 RATIO_BASIS = ("ours = `fruit-pipeline run --no-reduction` (list + decode + ORB + colour + Parquet write + counts), "
-               "images/s from its manifest (SparkSession already up); limit = raw single-process images/s x cores")
+               "images/s from its manifest (SparkSession already up); limit = raw single-process images/s x cores; "
+               "peers (Ray Data, Daft) = read + same per-image work + Parquet write, images/s once the engine is up, "
+               "ratio_vs_<peer> = ours / peer")
+
+
+# leg name -> how the peer is called in tables; keys of latest.json are "<leg>_images_per_s" and "ratio_vs_<leg>"
+PEER_NAMES = {"peer_ray_data": "Ray Data", "peer_daft": "Daft"}
+
+
+def peer_fields(legs: dict) -> dict:
+    """Per peer leg present: its images/s and ours_extraction images/s / its images/s (None if it wrote nothing)."""
+    ours = legs["ours_extraction"]["images_per_s"]
+    out = {}
+    for name in PEER_NAMES:
+        if name in legs:
+            peer = legs[name]["images_per_s"]
+            out[f"{name}_images_per_s"] = peer
+            out[f"ratio_vs_{name}"] = ratio(ours, peer)
+    return out
 
 
 def rss_growth(scaling: list[dict], key: str = "peak_rss_mb") -> float | None:
@@ -40,6 +58,7 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
         "legs": legs,
         "raw_limit_images_per_s": round(limit, 1),
         "ratio_full_vs_limit": ratio(full["images_per_s"], limit) if full else None,
+        **peer_fields(legs),
     }
     return out
 
@@ -111,6 +130,12 @@ def text(record: dict) -> str:
         f"ratio ours / seed-style    = {_fmt(record['ratio_vs_seed'])}   (target >= 5)",
         f"peak RSS (driver JVM + Python driver + workers) = {record['peak_rss_mb']} MB",
     ]
+    for name, title in PEER_NAMES.items():
+        if f"{name}_images_per_s" in record:
+            leg = legs.get(name, {})
+            lines.append(f"{title + ' (peer)':<17} {record[f'{name}_images_per_s']:>9.1f} images/s "
+                         f"({leg.get('engine')} {leg.get('version')}, peak RSS {leg.get('peak_rss_mb')} MB); "
+                         f"ours / {title} = {_fmt(record[f'ratio_vs_{name}'])}")
     if loaded(m):
         lines.insert(0, "WARNING: load average above the core count during the run: wall-clock rates are understated "
                         "and noisy (CPU seconds are still comparable); rerun on a quiet machine")
@@ -134,12 +159,18 @@ def plot(record: dict, path: pathlib.Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6))
     names = ["raw x cores", "seed-style", "ours extraction", "ours full", "ours S3"]
     values = [record["raw_images_per_s_per_core"] * record["cores"], record["seed_images_per_s"],
               record["ours_images_per_s"], record.get("ours_full_images_per_s") or 0,
               record.get("s3a_images_per_s") or 0]
-    bars = left.bar(names, values, color=["#888", "#c44", "#2a7", "#396", "#37a"])
+    colours = ["#888", "#c44", "#2a7", "#396", "#37a"]
+    for name, title in PEER_NAMES.items():
+        if record.get(f"{name}_images_per_s") is not None:
+            names.append(f"{title}\n(ours {record[f'ratio_vs_{name}']}x)")
+            values.append(record[f"{name}_images_per_s"])
+            colours.append("#b83")
+    bars = left.bar(names, values, color=colours)
     left.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=8)
     left.axhline(0.8 * values[0], ls="--", color="k", lw=1, label="0.8 x limit")
     left.set_ylabel("images/s")
@@ -178,6 +209,10 @@ def markdown(record: dict) -> str:
         ("ours, full `run`", _fmt(record.get("ours_full_images_per_s")), f"{_fmt(record.get('ratio_full_vs_limit'))} x limit"),
         ("ours, input from SeaweedFS `s3a://`", _fmt(record.get("s3a_images_per_s")), ""),
     ]
+    legs = record.get("legs", {})
+    rows += [(f"peer: {title} {legs.get(name, {}).get('version', '')}".rstrip(), record[f"{name}_images_per_s"],
+              f"ours = {_fmt(record[f'ratio_vs_{name}'])} x {title}")
+             for name, title in PEER_NAMES.items() if f"{name}_images_per_s" in record]
     lines = [f"{record['images']} images, local[{record['cores']}], {m.get('nproc')} x {m.get('cpu_model')}, "
              f"load {m.get('loadavg_start')} -> {m.get('loadavg_end')}:", "",
              "| leg | images/s | ratio |", "|---|---|---|"]

@@ -1,11 +1,12 @@
-"""One benchmark run: raw loop, seed-style and `fruit-pipeline run` (local disk and SeaweedFS S3) on the
-same generated bank, plus a scaling table; writes benchmarks/results/latest.json and latest.png.
+"""One benchmark run: raw loop, seed-style, `fruit-pipeline run` (local disk and SeaweedFS S3) and the peers (Ray Data,
+Daft) on the same generated bank, plus a scaling table; writes benchmarks/results/latest.json and latest.png.
 
-    python -m benchmarks.run --images 20000 --cores 2 --scaling 5000,20000,50000
+    python -m benchmarks.run --images 20000 --cores 2 --scaling 5000,20000,50000,100000
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -18,12 +19,16 @@ import tempfile
 import time
 
 from benchmarks import report
+from benchmarks.peers import NO_TELEMETRY
 from benchmarks.proctree import run_sampled
 from benchmarks.results import rate, summary
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PY = sys.executable
 CLASSES = 10
+# leg name -> module of the peer legs (same bank, same per-image work, Parquet out); `--no-peers` skips them
+PEERS = {"peer_ray_data": "benchmarks.peer_ray", "peer_daft": "benchmarks.peer_daft"}
+PEER_PACKAGES = {"peer_ray_data": "ray", "peer_daft": "daft"}  # what each needs, from the `bench` extra
 
 
 def log(message: str) -> None:
@@ -57,10 +62,16 @@ def _check(result: subprocess.CompletedProcess, what: str) -> None:
         raise SystemExit(f"bench: {what} failed (exit {result.returncode}): {' | '.join(tail)}")
 
 
+def bank_plan(images: int) -> tuple[str, int]:
+    """(folder name, images per class) of the generated bank holding at least `images` images in CLASSES classes."""
+    per_class = math.ceil(images / CLASSES)
+    return f"bank-{CLASSES * per_class}", per_class
+
+
 def make_bank(root: pathlib.Path, images: int, workers: int) -> pathlib.Path:
     """The generated bank of `images` images (10 classes), kept under root and reused by later runs."""
-    per_class = math.ceil(images / CLASSES)
-    bank = root / f"bank-{CLASSES * per_class}"
+    name, per_class = bank_plan(images)
+    bank = root / name
     done_marker = root / f"{bank.name}.complete"  # beside the bank, so it is neither listed nor uploaded
     if done_marker.exists():
         return bank
@@ -143,6 +154,34 @@ def leg_ours(name: str, input_uri: str, output: pathlib.Path, cores: int, extra:
     return out
 
 
+def missing_peer_packages(find=importlib.util.find_spec) -> list[str]:
+    """The peers' packages that are not importable here (checked before any leg runs)."""
+    return [package for package in PEER_PACKAGES.values() if find(package) is None]
+
+
+def check_rows(counted: int, expected: int, what: str) -> None:
+    """A leg must write one row per image of the bank; exit 1 with both counts otherwise."""
+    if counted != expected:
+        raise SystemExit(f"bench: {what} wrote {counted} rows for {expected} images")
+
+
+def leg_peer(name: str, bank: pathlib.Path, work: pathlib.Path, cores: int, images: int) -> dict:
+    """One peer (PEERS[name]) in its own process tree; rows counted from its Parquet, then the Parquet removed."""
+    log(f"{name}: {cores} CPUs, {images} images")
+    out_dir = work / f"out-{name}"
+    cmd = [PY, "-m", PEERS[name], str(bank), str(out_dir), "--cores", str(cores)]
+    result, tree, wall = run_sampled(cmd, cwd=ROOT, env={**os.environ, **NO_TELEMETRY})
+    _check(result, name)
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    check_rows(out["images"], images, name)
+    out.update(tree.as_dict(), process_wall_s=round(wall, 2),
+               images_per_s_incl_startup=round(rate(out["images"], wall), 1),
+               cpu_ms_per_image=round(1000 * tree.cpu_s / max(out["images"], 1), 2))
+    log(f"{name}: {out['images_per_s']} images/s ({out['engine']} {out['version']}), peak RSS {out['peak_rss_mb']} MB")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return out
+
+
 def leg_s3(bank: pathlib.Path, work: pathlib.Path, cores: int) -> dict:
     """Same bank uploaded to a local SeaweedFS; `run --no-reduction` reads s3a:// and writes local disk."""
     sys.path.insert(0, str(ROOT))
@@ -165,19 +204,31 @@ def leg_s3(bank: pathlib.Path, work: pathlib.Path, cores: int) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=20000, help="bank size for the side-by-side legs (default 20000)")
     parser.add_argument("--cores", type=int, default=2, help="N of local[N] (default 2)")
     parser.add_argument("--seed-images", type=int, default=0,
                         help="cap for the seed-style leg (default 0: the whole bank, like the other legs)")
     parser.add_argument("--raw-images", type=int, default=0, help="cap for the raw loop (default: whole bank)")
-    parser.add_argument("--scaling", default="5000,20000,50000", help="bank sizes for the scaling table ('' = none)")
+    parser.add_argument("--scaling", default="5000,20000,50000,100000",
+                        help="bank sizes for the scaling table ('' = none)")
     parser.add_argument("--no-s3", action="store_true", help="skip the SeaweedFS leg")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="skip the Ray Data and Daft legs (they need `pip install -e '.[bench]'`)")
     parser.add_argument("--no-full", action="store_true", help="skip the full run (reduction + evaluation)")
     parser.add_argument("--work", type=pathlib.Path, default=ROOT / ".cache" / "bench", help="banks and scratch")
     parser.add_argument("--results", type=pathlib.Path, default=ROOT / "benchmarks" / "results")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    missing = [] if args.no_peers else missing_peer_packages()
+    if missing:
+        print(f"bench: the peer legs need {', '.join(missing)}: pip install -e '.[bench]' (or pass --no-peers)",
+              file=sys.stderr)
+        return 2
 
     sizes = [int(s) for s in args.scaling.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
@@ -197,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             legs["ours_full"] = leg_ours("full", str(bank), work / "out-full", args.cores, [])
         if not args.no_s3:
             legs["ours_s3a_extraction"] = leg_s3(bank, work, args.cores)
+        for name in () if args.no_peers else PEERS:
+            legs[name] = leg_peer(name, bank, work, args.cores, n)
         scaling = []
         for size in sizes:
             sub = subset(big, size, args.work)

@@ -119,3 +119,53 @@ def test_rss_of_this_process_has_an_anonymous_part_within_it():
     rss, anon = _rss_mb(os.getpid())
     assert 0 < anon <= rss
     assert _rss_mb(2**22 + 1) == (0.0, 0.0)  # no such process
+
+
+def _with_peers(legs: dict) -> dict:
+    legs["peer_ray_data"] = {"images_per_s": 600.0, "engine": "ray-data", "version": "2.60.0", "peak_rss_mb": 1800.0}
+    legs["peer_daft"] = {"images_per_s": 1600.0, "engine": "daft", "version": "0.7.26", "peak_rss_mb": 400.0}
+    return legs
+
+
+def test_peer_ratios_are_ours_extraction_over_each_peer_present():
+    assert report.peer_fields(_with_peers(_legs())) == {
+        "peer_ray_data_images_per_s": 600.0, "ratio_vs_peer_ray_data": 4.0,
+        "peer_daft_images_per_s": 1600.0, "ratio_vs_peer_daft": 1.5}
+    only_daft = _with_peers(_legs())
+    del only_daft["peer_ray_data"]
+    assert set(report.peer_fields(only_daft)) == {"peer_daft_images_per_s", "ratio_vs_peer_daft"}
+    assert report.peer_fields(_legs()) == {}  # --no-peers: no peer keys at all
+    broken = _with_peers(_legs())
+    broken["peer_daft"]["images_per_s"] = 0.0
+    assert report.peer_fields(broken)["ratio_vs_peer_daft"] is None
+
+
+def test_peers_appear_in_the_text_and_markdown_beside_the_other_legs():
+    record = summary(20000, 2, 1600.0, 200.0, 2400.0, 1234.5)
+    record.update(report.extra_fields(_with_peers(_legs()), [], {"nproc": 2, "cpu_model": "X"}, cores=2))
+    assert record["ratio_vs_peer_ray_data"] == 4.0 and record["ratio_vs_peer_daft"] == 1.5
+    text = report.text(record).splitlines()
+    assert ("Ray Data (peer)       600.0 images/s (ray-data 2.60.0, peak RSS 1800.0 MB); ours / Ray Data = 4.0"
+            in text)
+    assert "Daft (peer)          1600.0 images/s (daft 0.7.26, peak RSS 400.0 MB); ours / Daft = 1.5" in text
+    rows = report.markdown(record).splitlines()
+    assert "| peer: Ray Data 2.60.0 | 600.0 | ours = 4.0 x Ray Data |" in rows
+    assert "| peer: Daft 0.7.26 | 1600.0 | ours = 1.5 x Daft |" in rows
+    plain = summary(20000, 2, 1600.0, 200.0, 2400.0, 1234.5)
+    plain.update(report.extra_fields(_legs(), [], {"nproc": 2}, cores=2))
+    assert "peer" not in report.text(plain) and "peer:" not in report.markdown(plain)
+
+
+def test_peer_plot_has_a_bar_per_peer(tmp_path):
+    record = summary(200, 2, 1600.0, 200.0, 2400.0, 1234.5)
+    record.update(report.extra_fields(_with_peers(_legs()), [], {"nproc": 2}, cores=2))
+    report.plot(record, tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_roles_of_a_ray_process_tree():
+    assert role("ray::_extract") == "ray_worker"
+    assert role("ray::IDLE") == "ray_worker"
+    assert role("/venv/lib/python3.11/site-packages/ray/core/src/ray/raylet/raylet --raylet_socket_name=x") == "ray_runtime"
+    assert role("/venv/bin/python -u /venv/lib/python3.11/site-packages/ray/_private/log_monitor.py") == "ray_runtime"
+    assert role("/venv/bin/python -m benchmarks.peer_ray bank out --cores 2") == "driver_python"
