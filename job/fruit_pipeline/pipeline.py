@@ -193,23 +193,18 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
             guard.close()
 
 
-def _reduce(cfg: PipelineConfig, features: DataFrame, models: reduction.Models | None, models_uri: str | None,
-            result: RunResult, clock: StageClock) -> tuple[DataFrame, reduction.Models]:
-    """Fit (Training only) unless `models` were loaded, then add `bovw` + `features`; cached for reuse."""
-    if models is None:
-        models, with_bovw = reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
-    else:
-        with_bovw = reduction.add_bovw(features, models.centres)
-    clock.step("projection")
-    reduced = reduction.project(with_bovw, models).persist(StorageLevel.MEMORY_AND_DISK)
-    reduced.count()
-    with_bovw.unpersist()
+def _fit(cfg: PipelineConfig, features: DataFrame, clock: StageClock) -> reduction.Models:
+    """Fit the vocabulary and PCA on Training (the "reduce" stage); nothing is left cached."""
+    with clock.stage("reduce", reduction.fit_steps(cfg.reduction)):
+        return reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
+
+
+def _reduction_facts(cfg: PipelineConfig, models: reduction.Models, models_uri: str | None) -> dict[str, Any]:
     variance = models.explained_variance
-    result.reduction = {"vocabulary_size": len(models.centres), "pca_components": len(variance),
-                        "pca_components_requested": cfg.reduction.pca_components,
-                        "explained_variance": variance, "explained_variance_total": sum(variance),
-                        "models": models_uri or writing.models_uri(cfg.output)}
-    return reduced, models
+    return {"vocabulary_size": len(models.centres), "pca_components": len(variance),
+            "pca_components_requested": cfg.reduction.pca_components,
+            "explained_variance": variance, "explained_variance_total": sum(variance),
+            "models": models_uri or writing.models_uri(cfg.output)}
 
 
 def _executors(spark: SparkSession) -> int:
@@ -259,15 +254,20 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     errors = ex.errors(cfg.extraction.max_file_bytes)
     if models is None and cfg.reduction.enabled and TRAINING not in {s for s, _l, _n in ex.tally.class_counts()}:
         raise PipelineError(no_training_message(ex.top_folders))
-    if models is not None or cfg.reduction.enabled:
-        fitting = reduction.fit_steps(cfg.reduction) if models is None else []
-        with clock.stage("reduce", fitting + [Step("projection", 1)]):
-            features, models = _reduce(cfg, features, models, models_uri, result, clock)
-    with clock.stage("write"):
+    if models is None and cfg.reduction.enabled:
+        models = _fit(cfg, features, clock)
+    if models is not None:
+        result.reduction = _reduction_facts(cfg, models, models_uri)
+    with clock.stage("write", [Step("features", 1), Step("errors", 1), Step("models", 12)]):
+        # the visual words and the projection are computed by the write itself: one pass, nothing cached
+        features = reduction.transform(features, models) if models is not None else features
         writing.write_features(features, staging)
+        clock.step("errors")
         writing.write_errors(errors, staging)
+        clock.step("models")
         if models is not None and not models_uri:
             models.save(writing.models_uri(staging), spark)
+    features = writing.read_features(spark, staging, features.schema)  # evaluation and report read the written rows' small columns
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate", evaluation.steps(cfg.evaluation)):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation, clock.step)
@@ -284,6 +284,5 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     result.spark_status = spark_status(spark.sparkContext)
     manifest = guard.commit(manifest_for(cfg, result, spark, started))
     metrics.finished(result, ex.tally.keypoint_histogram)
-    features.unpersist()
     ex.unpersist()
     return manifest

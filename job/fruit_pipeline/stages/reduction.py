@@ -173,10 +173,13 @@ def _reduction_pipeline(k: int) -> Pipeline:
         PCA(k=k, inputCol="scaled_vec", outputCol="pca_vec")])
 
 
-def fit_reduction(with_bovw: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig) -> PipelineModel:
-    """Centring + PCA on Training, keeping only components that carry variance (a warning says when fewer than
-    `cfg.pca_components` remain because the data are too small)."""
-    train = deterministic(with_vectors(with_bovw.where(F.col("split") == TRAINING))).cache()
+def fit_reduction(training: DataFrame, centres: np.ndarray, cfg: ReductionConfig,
+                  extraction: ExtractionConfig) -> PipelineModel:
+    """Centring + PCA on the Training rows' visual words + colour, keeping only components that carry variance (a
+    warning says when fewer than `cfg.pca_components` remain because the data are too small). Only the two
+    histogram vectors are cached for the fit, not the images' descriptors and keypoints."""
+    with_bovw = add_bovw(training.select("path", "descriptors", "colour_hist"), centres)
+    train = deterministic(with_vectors(with_bovw).select("path", "bovw_vec", "colour_vec")).cache()
     try:
         rows = train.count()
         k = pca_size(cfg.pca_components, cfg.vocabulary_size + colour.n_bins(extraction.colour), rows)
@@ -200,18 +203,23 @@ def fit_steps(cfg: ReductionConfig) -> list[Step]:
 
 
 def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig,
-        on_step: Callable[[str], None] = lambda _name: None) -> tuple[Models, DataFrame]:
-    """Fit the vocabulary on Training descriptors, then PCA on Training visual words + colour. Also returns
-    `features` with `bovw`, persisted (unpersist it when done): each image's visual words are computed once, for
-    the PCA fit and for the projection. `on_step` is called as each of `fit_steps` starts."""
+        on_step: Callable[[str], None] = lambda _name: None) -> Models:
+    """Fit the vocabulary on Training descriptors, then PCA on Training visual words + colour. `on_step` is called
+    as each of `fit_steps` starts. Nothing is left persisted."""
     on_step("sample")
-    if features.where(F.col("split") == TRAINING).limit(1).count() == 0:
+    training = features.where(F.col("split") == TRAINING)
+    if training.limit(1).count() == 0:
         raise PipelineError("no Training images: the vocabulary and PCA are fitted on the Training split only")
     vocabulary = fit_vocabulary(features, cfg, on_step)
     centres = np.array(vocabulary.clusterCenters(), dtype=np.float32)
     on_step("visual words + PCA")
-    with_bovw = add_bovw(features, centres).persist(StorageLevel.MEMORY_AND_DISK)
-    return Models(vocabulary, fit_reduction(with_bovw, cfg, extraction), extraction), with_bovw
+    return Models(vocabulary, fit_reduction(training, centres, cfg, extraction), extraction)
+
+
+def transform(features: DataFrame, models: Models) -> DataFrame:
+    """`features` with `bovw` and `features` (the reduced vector, array<double>) appended; lazy: the visual words
+    are computed by whatever writes the result, in the same pass."""
+    return project(add_bovw(features, models.centres), models)
 
 
 def project(with_bovw: DataFrame, models: Models) -> DataFrame:
