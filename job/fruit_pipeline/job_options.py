@@ -66,8 +66,8 @@ def add_job_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics-port", type=int, metavar="PORT",
                    help="serve job metrics on this TCP port while running (TOML: metrics.port; default 0 = off)")
     p.add_argument("--pushgateway", metavar="URL",
-                   help="push job metrics (with each stage's progress every 10 s) to this Pushgateway URL during the run and at the end (TOML: metrics.pushgateway, or "
-                        "FRUIT_PIPELINE_PUSHGATEWAY; default none)")
+                   help="push job metrics to this Pushgateway URL: each stage's progress every 10 s, and the totals "
+                        "at the end (TOML: metrics.pushgateway, or FRUIT_PIPELINE_PUSHGATEWAY; default none)")
     p.add_argument("--no-metrics", action="store_true",
                    help="disable Spark's and the job's metrics (TOML: metrics.enabled = false; default on)")
     p.add_argument("--s3-endpoint", metavar="URL",
