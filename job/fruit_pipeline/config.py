@@ -58,8 +58,10 @@ class ExtractionConfig:
 class ReductionConfig:
     enabled: bool = True
     vocabulary_size: int = 64
-    descriptor_sample: int = 100_000
-    kmeans_max_iter: int = 30
+    # 30,000 descriptors (~470 per visual word at k = 64) and 20 iterations: on the shared Fruits-360 sample the same
+    # accuracy as 100,000 and 30 (1.000 all features, 0.953 vs 0.950 visual words alone) for ~40 % less k-means time
+    descriptor_sample: int = 30_000
+    kmeans_max_iter: int = 20
     pca_components: int = 32
     seed: int = 42
 
@@ -70,6 +72,9 @@ class EvaluationConfig:
     ablation: bool = False  # also score visual words alone, colour alone and both (3 more classifiers)
     max_iter: int = 200
     reg_param: float = 0.01
+    # L-BFGS convergence tolerance. Spark ML's default 1e-6 took 141 Spark jobs on 20k images where 1e-4 takes 79,
+    # with the same Test accuracy there (0.851) and on the shared Fruits-360 sample (1.000; 0.953 visual words alone)
+    tol: float = 1e-4
     scatter_points: int = 2000
 
 

@@ -34,7 +34,7 @@ def _classifier(columns: list[str], cfg: EvaluationConfig) -> Pipeline:
         VectorAssembler(inputCols=columns, outputCol="x"),
         StandardScaler(inputCol="x", outputCol="xs", withMean=True, withStd=True),
         LogisticRegression(featuresCol="xs", labelCol="y", family="multinomial", maxIter=cfg.max_iter,
-                           regParam=cfg.reg_param),
+                           regParam=cfg.reg_param, tol=cfg.tol),
     ])
 
 
