@@ -59,8 +59,19 @@ def extra_fields(legs: dict, scaling: list[dict], machine: dict, cores: int) -> 
         "raw_limit_images_per_s": round(limit, 1),
         "ratio_full_vs_limit": ratio(full["images_per_s"], limit) if full else None,
         **peer_fields(legs),
+        **full_largest_fields(legs, scaling),
     }
     return out
+
+
+def full_largest_fields(legs: dict, scaling: list[dict]) -> dict:
+    """The full run on the largest scaling bank and its rate over the extraction-only rate on that same bank."""
+    full = legs.get("ours_full_largest")
+    same = [r for r in scaling if full and r["images"] == full["images"]]
+    if not full or not same:
+        return {}
+    return {"full_largest_images": full["images"], "full_largest_images_per_s": full["images_per_s"],
+            "ratio_full_vs_extraction_largest": ratio(full["images_per_s"], same[0]["images_per_s"])}
 
 
 def marginal_cpu_ms(scaling: list[dict]) -> float | None:
@@ -141,6 +152,12 @@ def text(record: dict) -> str:
                         "and noisy (CPU seconds are still comparable); rerun on a quiet machine")
     if "ours_extraction" in legs:
         lines.append(f"ours stage times (s): {legs['ours_extraction'].get('durations_s')}")
+    if "ours_full" in legs:
+        lines.append(f"ours full run stage times (s): {legs['ours_full'].get('durations_s')}")
+    if record.get("full_largest_images"):
+        lines.append(f"full run on {record['full_largest_images']} images: {record['full_largest_images_per_s']} "
+                     f"images/s = {_fmt(record['ratio_full_vs_extraction_largest'])} x the extraction-only run on "
+                     f"that bank (target >= 0.5)")
     if record.get("scaling"):
         lines += ["scaling (ours, --no-reduction):", scaling_table(record["scaling"]),
                   f"peak RSS largest / smallest bank = {_fmt(record.get('rss_growth_largest_vs_smallest'))}, "

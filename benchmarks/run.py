@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the Ray Data and Daft legs (they need `pip install -e '.[bench]'`)")
     parser.add_argument("--no-full", action="store_true", help="skip the full run (reduction + evaluation)")
+    parser.add_argument("--no-full-largest", action="store_true",
+                        help="skip the full run on the largest scaling bank (compared with the extraction-only run "
+                             "on that bank)")
     parser.add_argument("--work", type=pathlib.Path, default=ROOT / ".cache" / "bench", help="banks and scratch")
     parser.add_argument("--results", type=pathlib.Path, default=ROOT / "benchmarks" / "results")
     return parser
@@ -256,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
             leg = leg_ours(f"scaling-{size}", str(sub), work / f"out-{size}", args.cores, ["--no-reduction"])
             scaling.append({key: leg[key] for key in ("images", "images_per_s", "cpu_s", "peak_rss_mb",
                                                       "peak_rss_mb_by_role", "peak_anon_mb", "peak_anon_mb_by_role")})
+        if sizes and not (args.no_full or args.no_full_largest):
+            largest = max(sizes)
+            legs["ours_full_largest"] = leg_ours(f"full-{largest}", str(subset(big, largest, args.work)),
+                                                 work / f"out-full-{largest}", args.cores, [])
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     ours = legs["ours_extraction"]
     record = summary(n, args.cores, legs["raw"]["images_per_s"], legs["seed_style"]["images_per_s"],

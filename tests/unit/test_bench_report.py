@@ -169,3 +169,14 @@ def test_roles_of_a_ray_process_tree():
     assert role("/venv/lib/python3.11/site-packages/ray/core/src/ray/raylet/raylet --raylet_socket_name=x") == "ray_runtime"
     assert role("/venv/bin/python -u /venv/lib/python3.11/site-packages/ray/_private/log_monitor.py") == "ray_runtime"
     assert role("/venv/bin/python -m benchmarks.peer_ray bank out --cores 2") == "driver_python"
+
+
+def test_full_run_on_the_largest_bank_is_compared_with_extraction_on_that_bank():
+    from benchmarks.report import full_largest_fields
+
+    scaling = [{"images": 5000, "images_per_s": 400.0}, {"images": 100000, "images_per_s": 1500.0}]
+    legs = {"ours_full_largest": {"images": 100000, "images_per_s": 600.0}}
+    assert full_largest_fields(legs, scaling) == {"full_largest_images": 100000, "full_largest_images_per_s": 600.0,
+                                                  "ratio_full_vs_extraction_largest": 0.4}
+    assert full_largest_fields({}, scaling) == {}
+    assert full_largest_fields({"ours_full_largest": {"images": 7, "images_per_s": 1.0}}, scaling) == {}
