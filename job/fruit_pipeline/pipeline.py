@@ -267,7 +267,11 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         clock.step("models")
         if models is not None and not models_uri:
             models.save(writing.models_uri(staging), spark)
-    features = writing.read_features(spark, staging, features.schema)  # evaluation and report read the written rows' small columns
+    # From here on only the written tables are read (their small columns): the extraction cache is released first.
+    _tally(result, ex)
+    result.errors_sample = first_errors(writing.read_errors(spark, staging, errors.schema))
+    ex.unpersist()
+    features = writing.read_features(spark, staging, features.schema)
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate", evaluation.steps(cfg.evaluation)):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation, clock.step)
@@ -276,13 +280,10 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     if "skipped" in result.evaluation:
         log.warning("evaluation skipped: %s", result.evaluation["skipped"])
     with clock.stage("report"):
-        _tally(result, ex)
-        result.errors_sample = first_errors(errors)
         result.durations_s = dict(clock.durations)
         _report(spark, cfg, features, ex.tally, result, staging, time.monotonic() - started)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
     manifest = guard.commit(manifest_for(cfg, result, spark, started))
     metrics.finished(result, ex.tally.keypoint_histogram)
-    ex.unpersist()
     return manifest

@@ -71,7 +71,9 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
     `{"skipped": reason}` when a split is missing or Training has fewer than 2 labels. `on_step` is called as
     each of `steps(cfg)` starts."""
     on_step("prepare")
-    data = with_vectors(reduced).withColumn("features_vec", array_to_vector("features"))
+    # only the columns the classifiers read: the descriptors and keypoints are never cached here
+    small = reduced.select("path", "label", "split", "bovw", "colour_hist", "features")
+    data = with_vectors(small).withColumn("features_vec", array_to_vector("features"))
     train_raw = data.where(F.col("split") == TRAINING)
     test_raw = data.where(F.col("split") == TEST)
     reason = skip_reason(train_raw.select("label").distinct().limit(2).count(), test_raw.limit(1).count())

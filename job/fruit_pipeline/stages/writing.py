@@ -36,3 +36,8 @@ def read_features(spark: SparkSession, output: str, schema: StructType) -> DataF
     """The features a run wrote under `output` with `schema` (that of the written DataFrame, so that a run without
     feature rows reads an empty table); lazy: each reader touches only the columns it needs."""
     return spark.read.schema(schema).parquet(fs.join(output, "features"))
+
+
+def read_errors(spark: SparkSession, output: str, schema: StructType) -> DataFrame:
+    """The error rows a run wrote under `output` (see `read_features`)."""
+    return spark.read.schema(schema).parquet(fs.join(output, "errors"))
