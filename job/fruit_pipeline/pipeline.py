@@ -25,7 +25,7 @@ from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
 from .observability.report_samples import first_errors, report_samples
-from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
+from .stages import accounting, evaluation, extraction, feature_table, fs, listing, reduction, writing
 from .stages.output_guard import OutputGuard
 from .stages.session import build_session
 
@@ -261,8 +261,8 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         with clock.stage("reduce"):
             features, models = _reduce(cfg, features, models, models_uri, result)
     with clock.stage("write"):
-        writing.write_features(features, staging)
-        writing.write_errors(errors, staging)
+        feature_table.write(feature_table.with_source(features, ex.bank), staging, feature_table.FEATURES)
+        feature_table.write(feature_table.with_source(errors, ex.bank), staging, feature_table.ERRORS)
         if models is not None and not models_uri:
             models.save(writing.models_uri(staging), spark)
     if models is not None and not models_uri and cfg.evaluation.enabled:
