@@ -181,6 +181,9 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
     metrics = JobMetrics(cfg, result.run_id)
     try:
         metrics.started()
+        if cfg.increment.mode == "append" and not models_uri:
+            from .appending import run_append
+            return run_append(cfg, spark or build_session(cfg), result, metrics, guard)
         return _run(cfg, spark or build_session(cfg), result, metrics, guard, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)

@@ -142,7 +142,7 @@ def test_a_failed_rerun_keeps_the_previous_output_valid(spark, small_bank, tmp_p
         run(spark, small_bank, out, **NO_REDUCTION)
     assert _snapshot(out) == before and manifest(out)["run_id"] == first["run_id"]
     assert len(features(out)) == first["counts"]["features_rows"]
-    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "staging"]
+    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "runs", "staging"]
     assert list((out / ".fruit-pipeline" / "staging").iterdir()) == []
 
 

@@ -13,13 +13,9 @@ from ..config import PipelineConfig
 
 EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
-EMR_DELTA_JARS = "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar"
 
 
 def delta_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     """Extension + catalog on every profile; the writer is one run at a time (the output lock), so Delta's default
     single-driver S3 log store is safe without DynamoDB."""
-    conf = {"spark.sql.extensions": EXTENSION, "spark.sql.catalog.spark_catalog": CATALOG}
-    if cfg.spark.profile == "emr":
-        conf["spark.jars"] = EMR_DELTA_JARS
-    return conf
+    return {"spark.sql.extensions": EXTENSION, "spark.sql.catalog.spark_catalog": CATALOG}

@@ -8,12 +8,11 @@ Tables are path-based (`delta.`<uri>``): no catalog. `features` is partitioned b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from . import fs
+from .increment import Source
 from .writing import NO_DICTIONARY_COLUMNS
 
 FEATURES = "features"
@@ -55,29 +54,27 @@ def read(spark: SparkSession, output: str, name: str) -> DataFrame:
     return spark.read.format("delta").load(table_uri(output, name))
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """What a table says about one source file."""
-
-    file_bytes: int
-    mtime_ms: int | None
-
-
-def recorded(spark: SparkSession, output: str) -> tuple[dict[str, Recorded], set[str]]:
-    """(path -> recorded identity) over both tables, and the paths found in both (half-committed: redo them)."""
-    seen: dict[str, Recorded] = {}
+def recorded(spark: SparkSession, output: str) -> tuple[dict[str, Source], set[str]]:
+    """(path -> recorded Source) over both tables, and the paths found in both (half-committed: redo them)."""
+    seen: dict[str, Source] = {}
     twice: set[str] = set()
     for name in (FEATURES, ERRORS):
         uri = table_uri(output, name)
         if not is_table(spark, uri):
             continue
         rows = spark.read.format("delta").load(uri).select(
-            "path", "file_bytes", (F.unix_millis(F.col(SOURCE_MTIME))).alias("ms")).collect()
+            "path", "file_bytes", F.unix_millis(F.col(SOURCE_MTIME)).alias("ms")).collect()
         for r in rows:
             if r["path"] in seen:
                 twice.add(r["path"])
-            seen[r["path"]] = Recorded(int(r["file_bytes"]), None if r["ms"] is None else int(r["ms"]))
+            seen[r["path"]] = Source(int(r["file_bytes"]), None if r["ms"] is None else int(r["ms"]))
     return seen, twice
+
+
+def listed(bank: DataFrame) -> dict[str, Source]:
+    """path -> Source of every file the binaryFile listing `bank` returns (no content is read)."""
+    rows = bank.select("path", "length", F.unix_millis(F.col("modificationTime")).alias("ms")).collect()
+    return {r["path"]: Source(int(r["length"]), int(r["ms"])) for r in rows}
 
 
 def _aligned(df: DataFrame, target: DataFrame) -> DataFrame:
