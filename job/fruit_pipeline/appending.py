@@ -41,10 +41,11 @@ def saved_models(spark: SparkSession, output: str) -> reduction.Models | None:
     return reduction.Models.load(uri, spark)
 
 
-def _batch_rows(bank: DataFrame, paths: list[str], cfg: PipelineConfig,
+def _batch_rows(spark: SparkSession, paths: list[str], cfg: PipelineConfig,
                 models: reduction.Models | None) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(feature rows, error rows, the cached extraction to unpersist) of the files `paths`, with source_mtime."""
-    part = bank.where(F.col("path").isin(paths))
+    """(feature rows, error rows, the cached extraction to unpersist) of the files `paths`, with source_mtime.
+    The batch reads only its own files (each path given literally), not the whole bank filtered."""
+    part = listing.image_reader(spark, cfg.input).load([listing.escape_glob(p) for p in paths])
     extracted = extraction.extract(part, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
     features = extraction.feature_rows(extracted)
     errors = extraction.error_rows(extracted).unionByName(
@@ -121,7 +122,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     todo = increment.batches(changes.to_extract, inc.batch_files)
     with clock.stage("extract"):
         for number, paths in enumerate(todo, 1):
-            features, errors, extracted = _batch_rows(bank, paths, cfg, models)
+            features, errors, extracted = _batch_rows(spark, paths, cfg, models)
             _commit_batch(spark, cfg.output, paths, features, errors)
             extracted.unpersist()
             log.info("append: batch %d/%d committed (%d file(s))", number, len(todo), len(paths))
