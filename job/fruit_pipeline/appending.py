@@ -138,7 +138,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
             refitted = True
     if models is not None:
         result.reduction = _reduction_facts(models, cfg, models_uri)
-    table = feature_table.read(spark, cfg.output, FEATURES)
+    table = feature_table.read(spark, cfg.output, FEATURES).persist(StorageLevel.MEMORY_AND_DISK)  # eval + report
     if models is not None and cfg.evaluation.enabled:
         with clock.stage("evaluate"):
             result.evaluation = evaluation.evaluate(table, cfg.evaluation)
@@ -167,4 +167,5 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
                                                 for name in (FEATURES, ERRORS)}}
     manifest = guard.commit(manifest, in_place=True)
     metrics.finished(result, tally.keypoint_histogram)
+    table.unpersist()
     return manifest

@@ -18,4 +18,7 @@ CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 def delta_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     """Extension + catalog on every profile; the writer is one run at a time (the output lock), so Delta's default
     single-driver S3 log store is safe without DynamoDB."""
-    return {"spark.sql.extensions": EXTENSION, "spark.sql.catalog.spark_catalog": CATALOG}
+    return {"spark.sql.extensions": EXTENSION, "spark.sql.catalog.spark_catalog": CATALOG,
+            # the log's state is a few hundred actions per commit: Delta's default 50 tasks per snapshot cost
+            # seconds on 2 cores for nothing (measured on a 50-image append: listing 17.5 s)
+            "spark.databricks.delta.snapshotPartitions": "4"}
