@@ -1,5 +1,5 @@
 # fruit-pipeline runtime image: Debian bookworm, OpenJDK 17 JRE headless, /opt/venv (locked Python dependencies and
-# the project; pyspark is SPARK_HOME=/opt/spark), the locked S3A jars, tini, user/group 185.
+# the project; pyspark is SPARK_HOME=/opt/spark), the locked S3A and Delta Lake jars, tini, user/group 185.
 # Build with image/build.sh (`make image`); by hand:
 #   DOCKER_BUILDKIT=1 docker build --network host [--secret id=cabundle,src=/etc/ssl/certs/ca-certificates.crt] .
 # No `# syntax=` line on purpose: the engine's built-in BuildKit frontend supports RUN --mount and needs no registry.
@@ -17,7 +17,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb
 
-# ---- jars: the S3A jars of job/fruit_pipeline/resources/jars.lock, sha256-checked
+# ---- jars: the S3A and Delta Lake (delta-spark, delta-storage) jars of job/fruit_pipeline/resources/jars.lock,
+#      sha256-checked; every locked jar lands in Spark's jars folder below (the job then fetches nothing)
 FROM os AS jars
 COPY image/fetch_jars.py /src/image/
 COPY job/fruit_pipeline/jars_lock.py /src/job/fruit_pipeline/

@@ -116,6 +116,16 @@ class SparkConfig:
 
 
 @dataclass(frozen=True)
+class IncrementConfig:
+    """`run --mode append`: how the new and changed images are committed."""
+
+    mode: str = "overwrite"  # "overwrite": replace the output; "append": extract only new/changed files, MERGE
+    batch_files: int = 2000  # files extracted per Delta commit (a killed append redoes at most one batch)
+    prune: bool = False  # append: delete rows of files no longer in the bank
+    refit: bool = False  # append: refit the models on every Training row and rewrite every reduced vector
+
+
+@dataclass(frozen=True)
 class EmrConfig:
     """EMR on EKS job runs (`fruit-pipeline emr submit`); the job itself never reads these."""
 
@@ -153,9 +163,11 @@ class PipelineConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     event_log: EventLogConfig = field(default_factory=EventLogConfig)
     emr: EmrConfig = field(default_factory=EmrConfig)
+    increment: IncrementConfig = field(default_factory=IncrementConfig)
 
 
 PROFILES = ("local", "kubernetes", "emr")
+MODES = ("overwrite", "append")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -232,6 +244,8 @@ def validate(cfg: PipelineConfig) -> PipelineConfig:
     if cfg.spark.profile not in PROFILES:
         raise UsageError(f"spark.profile must be one of {', '.join(PROFILES)}, got {cfg.spark.profile!r}")
     checks = [
+        (cfg.increment.mode in MODES, f"increment.mode must be one of {', '.join(MODES)}"),
+        (cfg.increment.batch_files > 0, "increment.batch_files must be > 0"),
         (cfg.extraction.orb.n_features > 0, "extraction.orb.n_features must be > 0"),
         (cfg.extraction.orb.patch_size >= 2, "extraction.orb.patch_size must be >= 2"),
         (cfg.extraction.max_pixels > 0, "extraction.max_pixels must be > 0"),

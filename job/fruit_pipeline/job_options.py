@@ -93,6 +93,18 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="skip visual words, PCA and evaluation (TOML: reduction.enabled = false; default on)")
     p.add_argument("--no-evaluation", action="store_true",
                    help="skip the classifier (TOML: evaluation.enabled = false; default on)")
+    p.add_argument("--mode", choices=("overwrite", "append"),
+                   help="overwrite: replace the output (default); append: extract only the bank's new and changed "
+                        "files and MERGE them into the Delta tables (TOML: increment.mode)")
+    p.add_argument("--prune", action="store_true", default=None,
+                   help="append: delete the rows of files no longer in the bank (TOML: increment.prune; default: "
+                        "report them only)")
+    p.add_argument("--refit", action="store_true", default=None,
+                   help="append: refit the models on every Training row and rewrite every reduced vector (TOML: "
+                        "increment.refit; default: apply OUTPUT/models)")
+    p.add_argument("--batch-files", type=int, metavar="N",
+                   help="append: files per Delta commit; a killed append redoes at most one batch (TOML: "
+                        "increment.batch_files; default 2000)")
     p.add_argument("--ablation", action="store_true", default=None,
                    help="also train and score on visual words alone, colour alone and both, for the report's "
                         "ablation table: 3 more classifiers (TOML: evaluation.ablation; default off)")
@@ -121,6 +133,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         (("reduction", "enabled"), False if getattr(args, "no_reduction", False) else None),
         (("evaluation", "enabled"), False if getattr(args, "no_evaluation", False) else None),
         (("evaluation", "ablation"), getattr(args, "ablation", None)),
+        (("increment", "mode"), getattr(args, "mode", None)),
+        (("increment", "prune"), getattr(args, "prune", None)),
+        (("increment", "refit"), getattr(args, "refit", None)),
+        (("increment", "batch_files"), getattr(args, "batch_files", None)),
     ]
     out: dict[str, Any] = {}
     for keys, value in pairs:

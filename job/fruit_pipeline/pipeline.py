@@ -25,7 +25,7 @@ from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
 from .observability.report_samples import first_errors, report_samples
-from .stages import accounting, evaluation, extraction, fs, listing, reduction, writing
+from .stages import accounting, evaluation, extraction, feature_table, fs, listing, reduction, writing
 from .stages.output_guard import OutputGuard
 from .stages.session import build_session
 
@@ -182,6 +182,9 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
     metrics = JobMetrics(cfg, result.run_id)
     try:
         metrics.started()
+        if cfg.increment.mode == "append" and not models_uri:
+            from .appending import run_append
+            return run_append(cfg, spark or build_session(cfg), result, metrics, guard)
         return _run(cfg, spark or build_session(cfg), result, metrics, guard, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
@@ -197,14 +200,6 @@ def _fit(cfg: PipelineConfig, features: DataFrame, clock: StageClock) -> reducti
     """Fit the vocabulary and PCA on Training (the "reduce" stage); nothing is left cached."""
     with clock.stage("reduce", reduction.fit_steps(cfg.reduction)):
         return reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
-
-
-def _reduction_facts(cfg: PipelineConfig, models: reduction.Models, models_uri: str | None) -> dict[str, Any]:
-    variance = models.explained_variance
-    return {"vocabulary_size": len(models.centres), "pca_components": len(variance),
-            "pca_components_requested": cfg.reduction.pca_components,
-            "explained_variance": variance, "explained_variance_total": sum(variance),
-            "models": models_uri or writing.models_uri(cfg.output)}
 
 
 def _executors(spark: SparkSession) -> int:
@@ -257,21 +252,21 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     if models is None and cfg.reduction.enabled:
         models = _fit(cfg, features, clock)
     if models is not None:
-        result.reduction = _reduction_facts(cfg, models, models_uri)
+        result.reduction = models.facts(cfg.reduction.pca_components, models_uri or writing.models_uri(cfg.output))
     with clock.stage("write", [Step("features", 1), Step("errors", 1), Step("models", 12)]):
         # the visual words and the projection are computed by the write itself: one pass, nothing cached
         features = reduction.transform(features, models) if models is not None else features
-        writing.write_features(features, staging)
+        feature_table.write(feature_table.with_source(features, ex.bank), staging, feature_table.FEATURES)
         clock.step("errors")
-        writing.write_errors(errors, staging)
+        feature_table.write(feature_table.with_source(errors, ex.bank), staging, feature_table.ERRORS)
         clock.step("models")
         if models is not None and not models_uri:
             models.save(writing.models_uri(staging), spark)
     # From here on only the written tables are read (their small columns): the extraction cache is released first.
     _tally(result, ex)
-    result.errors_sample = first_errors(writing.read_errors(spark, staging, errors.schema))
+    result.errors_sample = first_errors(feature_table.read(spark, staging, feature_table.ERRORS))
     ex.unpersist()
-    features = writing.read_features(spark, staging, features.schema)
+    features = feature_table.read(spark, staging, feature_table.FEATURES)
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate", evaluation.steps(cfg.evaluation)):
             result.evaluation = evaluation.evaluate(features, cfg.evaluation, clock.step)

@@ -37,9 +37,10 @@ def test_lock_names_hadoop_aws_matching_pyspark():
     assert not any(n.startswith("bundle-") for n in names)
 
 
-def test_local_jars_only_for_s3a_uris():
+def test_local_s3a_jars_only_for_s3a_uris_delta_jars_always():
     plain = build_config(None, {"input": "/data/bank", "output": "/out"})
-    assert "spark.jars" not in s3_conf(plain, {})
+    assert s3_conf(plain, {"FRUIT_PIPELINE_JARS_DIR": "/j"})["spark.jars"].split(",") == \
+        ["/j/delta-spark_2.13-4.0.1.jar", "/j/delta-storage-4.0.1.jar"]
     remote = build_config(None, {"input": "s3a://b/bank", "output": "/out"})
     assert s3_conf(remote, {"FRUIT_PIPELINE_JARS_DIR": "/j"})["spark.jars"].split(",") == \
         [str(p) for p in locked_jars(directory=Path("/j"))]

@@ -61,7 +61,7 @@ def test_labels_differing_by_case_or_whitespace_are_warned(odd_run):
 def test_validation_is_its_own_split_value(odd_run):
     _, out, _ = odd_run
     assert sorted(p.name for p in (out / "features").iterdir() if p.is_dir()) == \
-        ["split=Test", "split=Training", "split=Validation"]
+        ["_delta_log", "split=Test", "split=Training", "split=Validation"]
 
 
 def test_other_glob_characters_read_the_literal_folder(spark, tmp_path):

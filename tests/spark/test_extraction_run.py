@@ -5,7 +5,7 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from fruit_pipeline.stages import writing
+from fruit_pipeline.stages import feature_table
 from spark.helpers import errors, features, manifest, run
 from torture import jpeg, textured, write_torture_bank
 
@@ -26,8 +26,10 @@ def test_schema_and_counts(first_run, small_bank):
     schema = pq.read_schema(next((out / "features").rglob("*.parquet")))
     for name in ["path", "label", "width", "height", "n_keypoints", "keypoints", "descriptors", "colour_hist"]:
         assert name in schema.names
-    assert sorted(p.name for p in (out / "features").iterdir() if p.is_dir()) == ["split=Test", "split=Training"]
-    assert (out / "errors").is_dir() and errors(out) == []
+    assert sorted(p.name for p in (out / "features").iterdir() if p.is_dir()) == \
+        ["_delta_log", "split=Test", "split=Training"]  # a Delta table, partitioned by split
+    assert "source_mtime" in schema.names
+    assert (out / "errors" / "_delta_log").is_dir() and errors(out) == []
 
 
 def test_rows_have_labels_splits_and_full_descriptors(first_run):
@@ -128,15 +130,19 @@ def test_a_failed_rerun_keeps_the_previous_output_valid(spark, small_bank, tmp_p
     with pytest.raises(PipelineError, match="no .jpg/.jpeg/.png files under"):
         run(spark, empty.parent, out, **NO_REDUCTION)
 
-    def boom(*_a, **_k):
-        raise RuntimeError("disk full")
+    write = feature_table.write
 
-    monkeypatch.setattr(writing, "write_errors", boom)
+    def boom(df, output, name):  # the features table is written into staging, then the errors table fails
+        if name == feature_table.ERRORS:
+            raise RuntimeError("disk full")
+        write(df, output, name)
+
+    monkeypatch.setattr(feature_table, "write", boom)
     with pytest.raises(RuntimeError):
         run(spark, small_bank, out, **NO_REDUCTION)
     assert _snapshot(out) == before and manifest(out)["run_id"] == first["run_id"]
     assert len(features(out)) == first["counts"]["features_rows"]
-    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "staging"]
+    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "runs", "staging"]
     assert list((out / ".fruit-pipeline" / "staging").iterdir()) == []
 
 

@@ -45,7 +45,8 @@ def test_fetch_verifies_and_reuses(tmp_path):
 def test_the_lock_is_shipped_in_the_package():
     assert LOCK.parent.name == "resources" and LOCK.parent.parent.name == "fruit_pipeline"
     names = [j.file_name for j in read_lock()]
-    assert names[0] == "hadoop-aws-3.4.1.jar" and len(names) == 32
+    assert names[0] == "hadoop-aws-3.4.1.jar" and len(names) == 34
+    assert names[-2:] == ["delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar"]
 
 
 def test_image_wrapper_fetches_into_a_folder(tmp_path):
@@ -61,7 +62,7 @@ def test_image_wrapper_fetches_into_a_folder(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "image" / "fetch_jars.py"), str(tmp_path / "out")],
                           capture_output=True, text=True, env={"FRUIT_PIPELINE_MAVEN_REPO": repo.as_uri()})
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == 32 and len(list((tmp_path / "out").iterdir())) == 32
+    assert len(done.stdout.splitlines()) == 34 and len(list((tmp_path / "out").iterdir())) == 34
 
 
 def test_a_run_that_cannot_fetch_the_jars_says_how_to_get_them(tmp_path, monkeypatch):
@@ -72,5 +73,8 @@ def test_a_run_that_cannot_fetch_the_jars_says_how_to_get_them(tmp_path, monkeyp
         pytest.skip("this Spark bakes the S3A jars in")
     with pytest.raises(PipelineError, match=r"s3a:// needs the S3A jars .* `python -m fruit_pipeline.jars_lock DIR`"):
         s3_conf.ensure_jars(cfg, env)
-    s3_conf.ensure_jars(build_config(None, {"input": "/bank", "output": "/out"}), env)  # no s3a: nothing needed
+    plain = build_config(None, {"input": "/bank", "output": "/out"})  # no s3a: only the Delta Lake jars
+    assert [j.artifact for j in s3_conf.run_jars(plain, env)] == ["delta-spark_2.13", "delta-storage"]
+    with pytest.raises(PipelineError, match=r"the Delta tables need the Delta Lake jars .*jars_lock DIR` "):
+        s3_conf.ensure_jars(plain, env)
     assert s3_conf.user_cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/fruit-pipeline/jars")

@@ -78,7 +78,7 @@ def test_commit_replaces_only_our_files_and_keeps_others(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["run_id"] == "r2"
     assert manifest["files"] == ["errors/part-0.parquet", "features/split=Training/part-0.parquet", "report/index.html"]
-    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "staging"]
+    assert sorted(p.name for p in (out / ".fruit-pipeline").iterdir()) == ["files.json", "runs", "staging"]
     assert list((out / ".fruit-pipeline" / "staging").iterdir()) == []
 
 

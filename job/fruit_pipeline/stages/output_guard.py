@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -35,6 +36,8 @@ BOOK = ".fruit-pipeline"
 LOCK = f"{BOOK}/lock"
 LEDGER = f"{BOOK}/files.json"
 STAGING = f"{BOOK}/staging"
+RUNS = f"{BOOK}/runs"  # the run log: one <run id>.json per run (increment), the latest also at MANIFEST
+TABLES = ("features", "errors")  # Delta tables: every file below them is ours once the ledger names them
 MANIFEST = "manifest.json"
 ENTRIES = ("features", "errors", "models", "report")
 LEASE_S = 60.0  # a lock not renewed for this long is taken over; renewed every quarter of it
@@ -82,10 +85,23 @@ def owned_files(ledger_text: str | None, manifest_text: str | None, files: list[
     """The files of `files` that a previous run of ours wrote: those its ledger lists; without a ledger (output of
     an older version), everything under our entries when its manifest is ours."""
     if ledger_text is not None:
-        return set(json.loads(ledger_text).get("files", [])) & set(files)
+        ledger = json.loads(ledger_text)
+        tables = set(ledger.get("tables", []))
+        return (set(ledger.get("files", [])) | {f for f in files if is_table_file(f, tables)}) & set(files)
     if manifest_text is not None and '"run_id"' in manifest_text:
         return {f for f in files if _top(f) in ENTRIES or f == MANIFEST}
     return set()
+
+
+# What Delta writes below a table (data files, partition folders, the log and its checksums); anything else there
+# (a user's file) is not ours even in a table we own.
+TABLE_FILE = re.compile(r"(_delta_log/.+|(split=[^/]+/)?\.?part-[^/]+\.(parquet|parquet\.crc))")
+
+
+def is_table_file(rel: str, tables: set[str] | tuple[str, ...] = TABLES) -> bool:
+    """True for a file Delta writes below one of `tables` (relative path `table/...`)."""
+    top, _, rest = rel.partition("/")
+    return top in tables and bool(TABLE_FILE.fullmatch(rest))
 
 
 def _top(rel: str) -> str:
@@ -235,8 +251,18 @@ class OutputGuard:
                 return
             self.version = renewed
 
-    def commit(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """Replace our previous files by the staged ones, then write the manifest (last). Returns the manifest."""
+    def own_tables(self) -> None:
+        """Record the Delta tables as ours before an append writes into them in place (a killed append then leaves
+        nothing a rerun would refuse as foreign)."""
+        current = [f for f in self.store.list_files() if _top(f) != BOOK]
+        kept = sorted(self.owned & set(current))
+        self.store.write_text(LEDGER, json.dumps({"files": kept, "tables": list(TABLES)}))
+        self.owned = set(kept)
+
+    def commit(self, manifest: dict[str, Any], in_place: bool = False) -> dict[str, Any]:
+        """Replace our previous files by the staged ones, then write the run log entry and the manifest (last).
+        `in_place` (append): the tables were committed in place by Delta; only the entries staged now (models,
+        report) replace their earlier files, and models not refitted are kept. Returns the manifest."""
         if self.lost:
             raise PipelineError(f"lost the lock of {self.store.uri} to another run (its lease expired): "
                                 "nothing was committed")
@@ -244,19 +270,29 @@ class OutputGuard:
         cut = len(self.staging_rel) + 1
         new = sorted(f[cut:] for f in staged)
         current = [f for f in self.store.list_files() if _top(f) != BOOK]
+        if in_place:  # what Delta committed into the tables during this run
+            self.owned |= {f for f in current if is_table_file(f)}
         why = refusal(self.store.uri, current, self.owned, overwrite=True)
         if why:  # someone put files there during the run: keep everything, fail
             raise PipelineError(why)
-        old = sorted(self.owned & set(current))
-        self.store.write_text(LEDGER, json.dumps({"files": sorted(set(old) | set(new) | {MANIFEST})}))
+        replaced = {_top(f) for f in new}
+        old = sorted(f for f in self.owned & set(current)
+                     if not in_place or (_top(f) in replaced and not is_table_file(f)))
+        kept = sorted(f for f in self.owned & set(current) if f not in old and not is_table_file(f))
+        tables = list(TABLES)
+        self.store.write_text(LEDGER, json.dumps({"files": sorted(set(old) | set(kept) | set(new) | {MANIFEST}),
+                                                  "tables": tables}))
         self.store.delete_files([MANIFEST])  # from here on the output is incomplete until the new manifest
         self.store.delete_files([f for f in old if f != MANIFEST])
         for entry in sorted({_top(f) for f in new}):
             self.store.move_tree(f"{self.staging_rel}/{entry}", entry)
         manifest = {**manifest, "files": new}
-        self.store.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
-        self.store.write_text(LEDGER, json.dumps({"files": new + [MANIFEST]}))
-        self.owned = set(new) | {MANIFEST}
+        text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+        self.store.write_text(f"{RUNS}/{self.run_id}.json", text)
+        self.store.write_text(MANIFEST, text)
+        files = sorted(set(kept) | set(new) | {MANIFEST})
+        self.store.write_text(LEDGER, json.dumps({"files": files, "tables": tables}))
+        self.owned = set(files)
         return manifest
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +52,13 @@ class Models:
     @property
     def explained_variance(self) -> list[float]:
         return [float(v) for v in self.reduction.stages[-1].explainedVariance.toArray()]
+
+    def facts(self, pca_requested: int, uri: str) -> dict[str, Any]:
+        """What the manifest says of the models: vocabulary size, PCA components and their variance, location."""
+        variance = self.explained_variance
+        return {"vocabulary_size": len(self.centres), "pca_components": len(variance),
+                "pca_components_requested": pca_requested, "explained_variance": variance,
+                "explained_variance_total": sum(variance), "models": uri}
 
     def save(self, uri: str, spark: SparkSession) -> None:
         self.vocabulary.write().overwrite().save(fs.join(uri, "vocabulary"))

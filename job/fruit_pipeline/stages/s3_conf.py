@@ -9,7 +9,7 @@ from typing import Mapping
 
 from ..config import PipelineConfig
 from ..errors import PipelineError
-from ..jars_lock import LOCK, JarError, fetch, is_present, read_lock
+from ..jars_lock import LOCK, JarError, LockedJar, fetch, is_present, read_lock
 
 log = logging.getLogger(__name__)
 JARS_DIR = Path(__file__).resolve().parents[3] / ".cache" / "jars"  # `make jars` in a checkout
@@ -17,6 +17,7 @@ CREDENTIALS = "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvide
 COMMITTERS = ("magic", "directory", "partitioned", "file")
 COMMIT_PROTOCOL = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol"
 PARQUET_COMMITTER = "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"
+DELTA_GROUP = "io.delta"  # the Delta Lake jars of the lock; every other line is an S3A jar
 
 
 def endpoint(cfg: PipelineConfig, env: Mapping[str, str]) -> str:
@@ -47,35 +48,50 @@ def locked_jars(lock: Path = LOCK, directory: Path | None = None) -> list[Path]:
 
 def spark_has_s3a(env: Mapping[str, str]) -> bool:
     """True when Spark's own jars folder already holds every locked jar (our image bakes them in)."""
+    return _spark_has(read_lock(LOCK), env)
+
+
+def _spark_has(jars: list[LockedJar], env: Mapping[str, str]) -> bool:
     import importlib.util
 
     homes = [env.get("SPARK_HOME", "")]
     spec = importlib.util.find_spec("pyspark")
     if spec and spec.origin:
         homes.append(os.path.dirname(spec.origin))
-    names = [jar.file_name for jar in read_lock(LOCK)]
+    names = [jar.file_name for jar in jars]
     return any(home and all(os.path.isfile(os.path.join(home, "jars", n)) for n in names) for home in homes)
 
 
+def run_jars(cfg: PipelineConfig, env: Mapping[str, str]) -> list[LockedJar]:
+    """The locked jars a local run puts on its classpath: Delta Lake always (the tables), the S3A ones only for
+    s3a:// URIs; none when Spark already holds them (our image) or on other profiles (their image / EMR)."""
+    if cfg.spark.profile != "local":
+        return []
+    wanted = [jar for jar in read_lock(LOCK) if jar.group == DELTA_GROUP or uses_s3a(cfg)]
+    return [] if _spark_has(wanted, env) else wanted
+
+
 def needs_jars(cfg: PipelineConfig, env: Mapping[str, str]) -> bool:
-    return cfg.spark.profile == "local" and uses_s3a(cfg) and not spark_has_s3a(env)
+    return bool(run_jars(cfg, env))
 
 
 def ensure_jars(cfg: PipelineConfig, env: Mapping[str, str]) -> None:
-    """Fetch the locked S3A jars on first use (sha256-checked) when an s3a:// run needs them; one line if we cannot."""
-    if not needs_jars(cfg, env):
+    """Fetch the run's locked jars on first use (sha256-checked); one line if we cannot."""
+    jars = run_jars(cfg, env)
+    if not jars:
         return
     directory = jars_dir(env)
-    missing = [jar for jar in read_lock(LOCK) if not is_present(jar, directory)]
+    missing = [jar for jar in jars if not is_present(jar, directory)]
     if not missing:
         return
-    log.info("fetching %d S3A jar(s) into %s (once)", len(missing), directory)
+    log.info("fetching %d jar(s) into %s (once)", len(missing), directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for jar in missing:
             fetch(jar, directory)
     except (JarError, OSError) as exc:
-        raise PipelineError(f"s3a:// needs the S3A jars and they could not be fetched into {directory}: {exc}; "
+        what = "s3a:// needs the S3A jars" if uses_s3a(cfg) else "the Delta tables need the Delta Lake jars"
+        raise PipelineError(f"{what} and they could not be fetched into {directory}: {exc}; "
                             "fetch them with `python -m fruit_pipeline.jars_lock DIR` where there is network "
                             "access and set FRUIT_PIPELINE_JARS_DIR=DIR") from None
 
@@ -111,7 +127,11 @@ def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     """s3a:// settings; credentials come from the SDK default chain (env, web identity/IRSA, Pod Identity)."""
     if cfg.spark.profile == "emr":
         return {}
-    conf = {
+    conf = {}
+    jars = run_jars(cfg, env)
+    if jars:  # `ensure_jars` fetched them before the session starts
+        conf["spark.jars"] = ",".join(str(jars_dir(env) / jar.file_name) for jar in jars)
+    conf |= {
         "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.aws.credentials.provider": CREDENTIALS,
         "spark.hadoop.fs.s3a.path.style.access": str(cfg.s3.path_style).lower(),
@@ -123,7 +143,5 @@ def s3_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     if cfg.s3.region:
         conf["spark.hadoop.fs.s3a.endpoint.region"] = cfg.s3.region
     conf.update(committer_conf(cfg.s3.committer, cfg.output))
-    if needs_jars(cfg, env):  # `ensure_jars` fetched them before the session starts
-        conf["spark.jars"] = ",".join(str(j) for j in locked_jars(directory=jars_dir(env)))
     return conf
 

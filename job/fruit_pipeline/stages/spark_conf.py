@@ -10,6 +10,7 @@ import os
 from typing import Mapping
 
 from ..config import PipelineConfig
+from .delta_conf import delta_conf
 from .eventlog_conf import eventlog_conf
 from .metrics_conf import metrics_conf
 from .s3_conf import s3_conf
@@ -67,8 +68,8 @@ def emr_conf(cfg: PipelineConfig) -> dict[str, str]:
 
 PROFILE_CONF = {"local": local_conf, "kubernetes": kubernetes_conf, "emr": emr_conf}
 
-# Settings of one concern each (S3, metrics, event logs); each maps (config, environment) to a dict.
-SOURCES = (s3_conf, metrics_conf, eventlog_conf)
+# Settings of one concern each (S3, metrics, event logs, Delta Lake); each maps (config, environment) to a dict.
+SOURCES = (s3_conf, metrics_conf, eventlog_conf, delta_conf)
 
 
 def spark_conf(cfg: PipelineConfig, env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql import DataFrame
 
 from . import fs
 
@@ -31,13 +30,3 @@ def write_errors(df: DataFrame, output: str) -> None:
     df.coalesce(1).write.mode("overwrite").parquet(fs.join(output, "errors"))
 
 
-
-def read_features(spark: SparkSession, output: str, schema: StructType) -> DataFrame:
-    """The features a run wrote under `output` with `schema` (that of the written DataFrame, so that a run without
-    feature rows reads an empty table); lazy: each reader touches only the columns it needs."""
-    return spark.read.schema(schema).parquet(fs.join(output, "features"))
-
-
-def read_errors(spark: SparkSession, output: str, schema: StructType) -> DataFrame:
-    """The error rows a run wrote under `output` (see `read_features`)."""
-    return spark.read.schema(schema).parquet(fs.join(output, "errors"))

@@ -1,0 +1,92 @@
+"""Append benchmark (issue 19, acceptance 6): a full `run` on N+M images against an `append` of M new images to a
+table of N images; the append should take at most 15 % of the full run. Not a test: run it by hand.
+
+    python -m benchmarks.append --images 20000 --new 1000 [--root .cache/bench-append] [--out FILE]
+
+The bank of N+M images is generated once (10 classes, `fruit-pipeline sample`) and split: every k-th image is held
+back as the "new" ones. Steps: (1) `run` on N (overwrite, not timed), (2) the held-back images are hard-linked into
+the bank and `run --mode append` is timed, (3) a full `run` on the same N+M images into another output is timed.
+Writes JSON (default benchmarks/results/append-latest.json): both wall times, their ratio, the append's manifest
+counts and stage durations.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+from benchmarks.run import ROOT, _check, _cli, log, machine, make_bank
+
+COMMON = ["--master", "local[*]", "--no-metrics", "--no-event-log"]
+
+
+def split(bank: pathlib.Path, new: int, root: pathlib.Path) -> tuple[pathlib.Path, list[pathlib.Path]]:
+    """A hard-linked copy of `bank` without `new` images spread evenly over it; returns (copy, held-back files)."""
+    files = sorted(bank.rglob("*.jpg"))
+    step = max(1, len(files) // new)
+    held = set(files[::step][:new])
+    target = root / "bank"
+    shutil.rmtree(target, ignore_errors=True)
+    for f in files:
+        if f not in held:
+            dest = target / f.relative_to(bank)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(f, dest)
+    return target, sorted(held)
+
+
+def timed_run(*args: str) -> tuple[float, dict]:
+    """Wall time of one `fruit-pipeline run` and its manifest."""
+    start = time.perf_counter()
+    done = subprocess.run(_cli("-q", "run", *args, *COMMON), capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    _check(done, "run " + " ".join(args))
+    out = pathlib.Path(args[args.index("--output") + 1])
+    return wall, json.loads((out / "manifest.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=20000, help="images in the table before the append")
+    parser.add_argument("--new", type=int, default=1000, help="new images appended")
+    parser.add_argument("--root", default=str(ROOT / ".cache" / "bench-append"), help="work folder (banks, outputs)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "append-latest.json"))
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the bank")
+    args = parser.parse_args(argv)
+    root = pathlib.Path(args.root)
+    root.mkdir(parents=True, exist_ok=True)
+    full_bank = make_bank(root, args.images + args.new, args.workers)
+    bank, held = split(full_bank, args.new, root)
+    table, full = root / "out-append", root / "out-full"
+    for folder in (table, full):
+        shutil.rmtree(folder, ignore_errors=True)
+    log(f"initial run on {sum(1 for _ in bank.rglob('*.jpg'))} images (not timed)")
+    initial_s, _ = timed_run("--input", str(bank), "--output", str(table))
+    for f in held:
+        dest = bank / f.relative_to(full_bank)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.link(f, dest)
+    log(f"append of {len(held)} images")
+    append_s, appended = timed_run("--input", str(bank), "--output", str(table), "--mode", "append")
+    log("full run on the same bank")
+    full_s, full_manifest = timed_run("--input", str(bank), "--output", str(full))
+    result = {"machine": machine(), "images_before": appended["increment"]["unchanged"], "new": len(held),
+              "initial_run_s": round(initial_s, 1), "append_s": round(append_s, 1), "full_run_s": round(full_s, 1),
+              "append_over_full": round(append_s / full_s, 3), "target_at_most": 0.15,
+              "append_increment": appended["increment"], "append_durations_s": appended["durations_s"],
+              "full_durations_s": full_manifest["durations_s"],
+              "full_counts": full_manifest["counts"], "append_counts": appended["counts"]}
+    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    pathlib.Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    log(f"append {append_s:.1f} s vs full {full_s:.1f} s: {100 * append_s / full_s:.1f} % (target <= 15 %)")
+    print(json.dumps({k: result[k] for k in ("append_s", "full_run_s", "append_over_full")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""`run --mode append`: extract only the bank's new and changed files and MERGE them into the Delta tables.
+
+The bank is listed and compared with the tables by (path, size, modification time) (`stages/increment`). New and
+changed files are extracted in batches of `increment.batch_files`; each batch is one MERGE into `features` and one
+into `errors`, so a killed append keeps every batch it committed and a rerun of the same command redoes only the
+rest. With saved models (OUT/models) the new rows are projected with them; without models, or with `--refit`, the
+models are fitted on every Training row of the table and every reduced vector is rewritten (one overwrite commit).
+The run's lock (`output_guard`) is held throughout: a second writer is refused before it touches anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from .config import PipelineConfig
+from .errors import PipelineError
+from .observability.metrics import JobMetrics
+from .observability.progress import StageClock
+from .observability.report_samples import first_errors
+from .observability.spark_status import spark_status
+from .stages import accounting, evaluation, extraction, feature_table, fs, increment, listing, reduction, writing
+from .stages.feature_table import ERRORS, FEATURES
+from .stages.output_guard import OutputGuard
+
+log = logging.getLogger(__name__)
+REDUCED_COLUMNS = ("bovw", "features")
+
+
+def saved_models(spark: SparkSession, output: str) -> reduction.Models | None:
+    """The models an earlier run saved in OUTPUT/models, or None when there are none."""
+    uri = writing.models_uri(output)
+    if not fs.exists(spark, fs.join(uri, "extraction.json")):
+        return None
+    return reduction.Models.load(uri, spark)
+
+
+def _batch_rows(spark: SparkSession, paths: list[str], cfg: PipelineConfig,
+                models: reduction.Models | None) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """(feature rows, error rows, the cached extraction to unpersist) of the files `paths`, with source_mtime.
+    The batch reads only its own files (each path given literally), not the whole bank filtered."""
+    part = listing.image_reader(spark, cfg.input).load([listing.escape_glob(p) for p in paths])
+    extracted = extraction.extract(part, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
+    features = extraction.feature_rows(extracted)
+    errors = extraction.error_rows(extracted).unionByName(
+        accounting.listing_errors(listing.list_images(part), extracted, cfg.extraction.max_file_bytes))
+    if models is not None:
+        features = reduction.transform(features, models)
+    return feature_table.with_source(features, part), feature_table.with_source(errors, part), extracted
+
+
+def _commit_batch(spark: SparkSession, output: str, paths: list[str], features: DataFrame, errors: DataFrame) -> None:
+    """Two Delta commits: features (replace/insert; drop paths that are errors now), then errors (the same)."""
+    feature_paths = {r["path"] for r in features.select("path").collect()}
+    feature_table.merge(spark, output, FEATURES, features, sorted(set(paths) - feature_paths))
+    feature_table.merge(spark, output, ERRORS, errors, sorted(feature_paths))
+
+
+def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, result: Any) -> reduction.Models:
+    """Fit on every Training row of the features table and rewrite every reduced vector (one overwrite commit)."""
+    table = feature_table.read(spark, cfg.output, FEATURES)
+    raw = table.drop(*[c for c in REDUCED_COLUMNS if c in table.columns])
+    models = reduction.fit(raw, cfg.reduction, cfg.extraction)
+    reduced = reduction.transform(raw, models).persist(StorageLevel.MEMORY_AND_DISK)
+    reduced.count()  # fully computed from the current version before it is replaced
+    feature_table.write(reduced, cfg.output, FEATURES)
+    reduced.unpersist()
+    models.save(writing.models_uri(staging), spark)
+    return models
+
+
+def _table_tally(spark: SparkSession, output: str) -> accounting.Tally:
+    """The extraction tally over the whole tables (what the report and the counts describe)."""
+    features = feature_table.read(spark, output, FEATURES).select(
+        "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage"))
+    if feature_table.is_table(spark, feature_table.table_uri(output, ERRORS)):
+        errors = feature_table.read(spark, output, ERRORS).select(
+            "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage"))
+        features = features.unionByName(errors)
+    return accounting.tally(features)
+
+
+def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: JobMetrics,
+               guard: OutputGuard) -> dict[str, Any]:
+    """The append run (see the module docstring); returns the manifest (also written, last)."""
+    from .pipeline import _report, manifest_for
+
+    started = time.monotonic()
+    clock = StageClock(spark.sparkContext, listeners=[metrics.progress])
+    inc = cfg.increment
+    log.info("append %s: %s -> %s", result.run_id, cfg.input, cfg.output)
+    guard.own_tables()
+    models = None if inc.refit or not cfg.reduction.enabled else saved_models(spark, cfg.output)
+    if models is not None:  # extract exactly as the run that fitted the models did
+        cfg = dataclasses.replace(cfg, extraction=models.extraction)
+    with clock.stage("list"):
+        bank = listing.load_images(spark, cfg.input)
+        listed = feature_table.listed(bank)
+        if not listed:
+            raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}")
+        recorded, twice = feature_table.recorded(spark, cfg.output)
+        changes = increment.classify(listed, recorded, twice)
+    clock.total = len(listed)
+    counts = changes.counts()
+    log.info("append: %(new)d new, %(changed)d changed, %(deleted)d deleted, %(unchanged)d unchanged file(s)", counts)
+    if changes.deleted and not inc.prune:
+        log.warning("%d file(s) in the tables are no longer in the bank (kept; --prune removes them)",
+                    len(changes.deleted))
+    todo = increment.batches(changes.to_extract, inc.batch_files)
+    with clock.stage("extract"):
+        for number, paths in enumerate(todo, 1):
+            features, errors, extracted = _batch_rows(spark, paths, cfg, models)
+            _commit_batch(spark, cfg.output, paths, features, errors)
+            extracted.unpersist()
+            log.info("append: batch %d/%d committed (%d file(s))", number, len(todo), len(paths))
+    pruned = 0
+    if inc.prune and changes.deleted:
+        pruned = feature_table.delete_paths(spark, cfg.output, changes.deleted)
+        log.info("append: pruned %d row(s) of %d deleted file(s)", pruned, len(changes.deleted))
+    refitted = False
+    models_uri = writing.models_uri(cfg.output)
+    if cfg.reduction.enabled and models is None:
+        with clock.stage("reduce"):
+            models = _refit(spark, cfg, guard.staging_uri, result)
+            refitted = True
+    if models is not None:
+        result.reduction = models.facts(cfg.reduction.pca_components, models_uri)
+    # evaluation + report: every column but the descriptors (the largest, which neither reads)
+    table = feature_table.read(spark, cfg.output, FEATURES).drop("descriptors").persist(StorageLevel.MEMORY_AND_DISK)
+    if models is not None and cfg.evaluation.enabled:
+        with clock.stage("evaluate"):
+            result.evaluation = evaluation.evaluate(table, cfg.evaluation)
+    else:
+        result.evaluation = {"skipped": "turned off" if models is not None else "no models (--no-reduction)"}
+    with clock.stage("report"):
+        tally = _table_tally(spark, cfg.output)
+        result.input_files = len(listed)
+        result.features_rows = tally.feature_rows
+        result.error_rows = sum(tally.errors_by_stage().values())
+        result.errors_by_stage = tally.errors_by_stage()
+        result.keypoints_total = tally.keypoints_total
+        result.bytes_read = sum(listed[p].file_bytes for p in changes.to_extract)
+        result.errors_sample = first_errors(feature_table.read(spark, cfg.output, ERRORS)) \
+            if result.error_rows else []
+        result.durations_s = dict(clock.durations)
+        _report(spark, cfg, table, tally, result, guard.staging_uri, time.monotonic() - started)
+    result.durations_s = clock.durations
+    result.spark_status = spark_status(spark.sparkContext)
+    manifest = manifest_for(cfg, result, spark, started)
+    manifest["increment"] = {"mode": "append", **counts, "extracted": len(changes.to_extract), "batches": len(todo),
+                             "pruned_rows": pruned, "refit": refitted,
+                             "models": {"uri": models_uri if models is not None else None,
+                                        "fitted_now": refitted},
+                             "table_versions": {name: feature_table.version(spark, cfg.output, name)
+                                                for name in (FEATURES, ERRORS)}}
+    manifest = guard.commit(manifest, in_place=True)
+    metrics.finished(result, tally.keypoint_histogram)
+    table.unpersist()
+    return manifest
