@@ -81,7 +81,9 @@ def test_spark_classifications_are_the_emr_profile_and_metrics_settings():
     assert defaults == {k: v for k, v in conf.items() if not k.startswith(METRICS_PREFIX)}
     assert defaults["spark.sql.files.openCostInBytes"] == "8192"          # the job's own small-file setting
     assert defaults["spark.sql.shuffle.partitions"] == "400"              # user settings too
-    assert "spark.master" not in defaults and "spark.jars" not in defaults  # EMR sets master and classpath
+    assert "spark.master" not in defaults  # EMR sets the master; the classpath gains only EMR's own Delta jars
+    assert defaults["spark.jars"].split(",") == ["local:///usr/share/aws/delta/lib/delta-spark.jar",
+                                                 "local:///usr/share/aws/delta/lib/delta-storage.jar"]
     assert not any(k.startswith("spark.hadoop.fs.s3a") for k in defaults)   # EMRFS, not s3a
     assert metrics == {"*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
                        "*.sink.prometheusServlet.path": "/metrics/driver/prometheus"}
@@ -248,3 +250,16 @@ def test_event_logs_go_to_s3_beside_the_persistent_app_ui():
     off = build_request(cfg(event_log={"enabled": False}))
     assert "spark.eventLog.enabled" not in classification(off, "spark-defaults")
     assert "--no-event-log" in off["jobDriver"]["sparkSubmitJobDriver"]["entryPointArguments"]
+
+
+def test_emr_profile_puts_emrs_own_delta_jars_on_the_classpath():
+    """EMR on EKS 7.x ships Delta under /usr/share/aws/delta/lib but leaves it off the classpath (AWS, "Using Delta
+    Lake with Amazon EMR on EKS"); the tables need it, with the extension and the catalog."""
+    from fruit_pipeline.config import PipelineConfig, SparkConfig
+    from fruit_pipeline.stages.delta_conf import delta_conf
+
+    emr = delta_conf(PipelineConfig(spark=SparkConfig(profile="emr")), {})
+    assert emr["spark.jars"] == ("local:///usr/share/aws/delta/lib/delta-spark.jar,"
+                                 "local:///usr/share/aws/delta/lib/delta-storage.jar")
+    assert emr["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
+    assert "spark.jars" not in delta_conf(PipelineConfig(spark=SparkConfig(profile="kubernetes")), {})

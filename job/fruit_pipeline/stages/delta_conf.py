@@ -11,6 +11,9 @@ from typing import Mapping
 
 from ..config import PipelineConfig
 
+# Where EMR 7.x images keep Delta (Delta 3+ renamed delta-core.jar to delta-spark.jar): AWS, "Using Delta Lake with
+# Amazon EMR on EKS", EMR on EKS Development Guide.
+EMR_DELTA_JARS = "local:///usr/share/aws/delta/lib/delta-spark.jar,local:///usr/share/aws/delta/lib/delta-storage.jar"
 EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
@@ -18,7 +21,10 @@ CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 def delta_conf(cfg: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
     """Extension + catalog on every profile; the writer is one run at a time (the output lock), so Delta's default
     single-driver S3 log store is safe without DynamoDB."""
-    return {"spark.sql.extensions": EXTENSION, "spark.sql.catalog.spark_catalog": CATALOG,
+    conf = {"spark.sql.extensions": EXTENSION, "spark.sql.catalog.spark_catalog": CATALOG,
             # the log's state is a few hundred actions per commit: Delta's default 50 tasks per snapshot cost
             # seconds on 2 cores for nothing (measured on a 50-image append: listing 17.5 s)
             "spark.databricks.delta.snapshotPartitions": "4"}
+    if cfg.spark.profile == "emr":  # EMR ships Delta but does not put it on the classpath by itself
+        conf["spark.jars"] = EMR_DELTA_JARS
+    return conf
