@@ -6,11 +6,10 @@ Prints one JSON line (benchmarks.peers.peer_result); the rows are counted from t
 """
 from __future__ import annotations
 
-import argparse
-import json
 import pathlib
 import time
 
+from benchmarks import peers
 from benchmarks.peers import features, parquet_rows, peer_result, quiet_environment
 
 
@@ -41,14 +40,5 @@ def run(bank: pathlib.Path, out: pathlib.Path, cores: int) -> dict:
     return peer_result(parquet_rows(out), seconds, startup_s, "ray-data", ray.__version__)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bank", type=pathlib.Path)
-    parser.add_argument("out", type=pathlib.Path)
-    parser.add_argument("--cores", type=int, default=2, help="num_cpus of the local Ray (default 2)")
-    args = parser.parse_args()
-    print(json.dumps(run(args.bank, args.out, args.cores)))
-
-
 if __name__ == "__main__":
-    main()
+    peers.main(__doc__, run, "num_cpus of the local Ray (default 2)")

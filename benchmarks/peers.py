@@ -1,8 +1,11 @@
 """What the peer legs (Ray Data, Daft) share: no telemetry, the per-batch work, the row count, the result line."""
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import pathlib
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -40,3 +43,13 @@ def peer_result(rows: int, seconds: float, startup_s: float, engine: str, versio
     """The JSON line a peer leg prints: rows counted in its Parquet, seconds from plan to written files."""
     return {"images": rows, "seconds": round(seconds, 3), "images_per_s": round(rate(rows, seconds), 1),
             "startup_s": round(startup_s, 2), "engine": engine, "version": version}
+
+
+def main(doc: str, run: Callable[[pathlib.Path, pathlib.Path, int], dict], cores_help: str) -> None:
+    """A peer leg's command line: BANK OUT [--cores N]; prints `run`'s result as one JSON line."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bank", type=pathlib.Path)
+    parser.add_argument("out", type=pathlib.Path)
+    parser.add_argument("--cores", type=int, default=2, help=cores_help)
+    args = parser.parse_args()
+    print(json.dumps(run(args.bank, args.out, args.cores)))

@@ -46,21 +46,30 @@ def _comparable(rows: list[dict]) -> list[dict]:
     return sorted(out, key=lambda r: r["path"])
 
 
+def _bank_a_on_s3(s3_server, tmp_path: Path, bucket: str, spec: BankSpec, every: int):
+    """Bank A+B written locally, A uploaded to s3a://BUCKET/bank; returns (client, s3 TOML, A, B, B's names)."""
+    from tests.conftest import require
+
+    require(all(p.exists() for p in locked_jars()), "hadoop-aws jars", "make jars")
+    write_bank(spec, workers=1)
+    a, b, rels = split_bank(spec.out, tmp_path / "a", tmp_path / "b", every=every)
+    client = s3_server.client()
+    client.create_bucket(Bucket=bucket)
+    upload(a, f"s3a://{bucket}/bank", client=client)
+    toml = tmp_path / "s3.toml"
+    toml.write_text("[s3]\npath_style = true\n")
+    return client, toml, a, b, rels
+
+
 def _manifest(client) -> dict:
     return json.loads(client.get_object(Bucket="inc", Key="out/manifest.json")["Body"].read())
 
 
 def test_s3a_append_matches_local_and_handles_changes(spark, s3_server, tmp_path: Path):
-    from tests.conftest import require, run_cli
+    from tests.conftest import run_cli
 
-    require(all(p.exists() for p in locked_jars()), "hadoop-aws jars", "make jars")
-    write_bank(BankSpec(tmp_path / "full", classes=3, per_class=8, test_fraction=0.25, seed=41), workers=1)
-    a, b, rels = split_bank(tmp_path / "full", tmp_path / "a", tmp_path / "b", every=4)
-    client = s3_server.client()
-    client.create_bucket(Bucket="inc")
-    upload(a, "s3a://inc/bank", client=client)
-    toml = tmp_path / "s3.toml"
-    toml.write_text("[s3]\npath_style = true\n")
+    client, toml, a, b, rels = _bank_a_on_s3(
+        s3_server, tmp_path, "inc", BankSpec(tmp_path / "full", classes=3, per_class=8, test_fraction=0.25, seed=41), 4)
     env = s3_server.env()
     common = ["--input", "s3a://inc/bank", "--output", "s3a://inc/out", "--config", str(toml), *SMALL_FLAGS]
     first = run_cli("-q", "run", *common, env=env)
@@ -106,16 +115,10 @@ def test_s3a_append_matches_local_and_handles_changes(spark, s3_server, tmp_path
 
 
 def test_s3a_second_append_at_once_is_refused(s3_server, tmp_path: Path):
-    from tests.conftest import require, run_cli
+    from tests.conftest import run_cli
 
-    require(all(p.exists() for p in locked_jars()), "hadoop-aws jars", "make jars")
-    write_bank(BankSpec(tmp_path / "full", classes=2, per_class=6, test_fraction=0.25, seed=43), workers=1)
-    a, b, _rels = split_bank(tmp_path / "full", tmp_path / "a", tmp_path / "b", every=3)
-    client = s3_server.client()
-    client.create_bucket(Bucket="busy")
-    upload(a, "s3a://busy/bank", client=client)
-    toml = tmp_path / "s3.toml"
-    toml.write_text("[s3]\npath_style = true\n")
+    client, toml, _a, b, _rels = _bank_a_on_s3(
+        s3_server, tmp_path, "busy", BankSpec(tmp_path / "full", classes=2, per_class=6, test_fraction=0.25, seed=43), 3)
     env = {**os.environ, **s3_server.env(), "FRUIT_PIPELINE_LOCK_LEASE_S": "4"}
     common = ["-q", "run", "--input", "s3a://busy/bank", "--output", "s3a://busy/out", "--config", str(toml),
               *SMALL_FLAGS]
