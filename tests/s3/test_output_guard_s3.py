@@ -55,8 +55,9 @@ def test_commit_on_s3_replaces_only_our_objects(s3):
                       Body=run_id.encode())
         guard.commit({"run_id": run_id})
         guard.close()
-    assert _keys(s3, "out/") == ["out/.fruit-pipeline/files.json", "out/features/split=Test/r2.parquet",
-                                 "out/manifest.json", "out/notes.txt"]
+    assert _keys(s3, "out/") == ["out/.fruit-pipeline/files.json", "out/.fruit-pipeline/runs/r1.json",
+                                 "out/.fruit-pipeline/runs/r2.json", "out/features/split=Test/r2.parquet",
+                                 "out/manifest.json", "out/notes.txt"]  # the run log keeps one entry per run
     manifest = json.loads(s3.get_object(Bucket="guard", Key="out/manifest.json")["Body"].read())
     assert manifest == {"run_id": "r2", "files": ["features/split=Test/r2.parquet"]}
 
