@@ -339,8 +339,9 @@ def read_dataset(client, bucket: str, prefix: str) -> pd.DataFrame:
 
 
 def canonical_rows(frame: pd.DataFrame, bank_marker: str) -> list[tuple]:
-    """Rows with `path` made relative to the bank (file:/.../bank/X vs s3a://b/bank/X), all columns, sorted."""
-    frame = frame.copy()
+    """Rows with `path` made relative to the bank (file:/.../bank/X vs s3a://b/bank/X), all columns but the source's
+    modification time (a file's mtime on disk and its S3 object's Last-Modified differ), sorted."""
+    frame = frame.drop(columns=["source_mtime"], errors="ignore")
     frame["path"] = frame["path"].astype(str).str.split(bank_marker, n=1).str[-1]
     columns = sorted(frame.columns)
     rows = [tuple(repr(v.tolist() if hasattr(v, "tolist") else v) for v in row)

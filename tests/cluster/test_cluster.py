@@ -79,16 +79,15 @@ def test_worker_killed_mid_run_changes_nothing(spark_cluster, s3_server, s3_bank
 
 def _driver_kill_moment(run, client, clean_tasks: int) -> tuple[Callable[[], bool], str]:
     """When to kill the driver: after FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT of the clean run's tasks if set, else as
-    soon as a task of the features write has committed (a .pendingset exists: the run writes into its staging
-    folder OUT/.fruit-pipeline/staging/<run id>/) or that dataset is committed."""
+    soon as a task of the features write has written a data file of the Delta table (the run writes into its staging
+    folder OUT/.fruit-pipeline/staging/<run id>/) or that table's log exists."""
     if os.environ.get("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT"):
         target = max(1, int(kill_fraction("FRUIT_PIPELINE_CLUSTER_DRIVER_KILL_AT", 0.5) * clean_tasks))
         return (lambda: run.completed_tasks() >= target), f"{target} completed tasks"
 
     def writing() -> bool:
         keys = list_keys(client, BUCKET, "restart/")
-        return any(k.endswith(".pendingset") and "/features/" in k for k in keys) or \
-            "restart/features/_SUCCESS" in keys
+        return any("/features/" in k and (k.endswith(".parquet") or "/_delta_log/" in k) for k in keys)
 
     return writing, "a committed task of the features write"
 
@@ -108,7 +107,7 @@ def test_driver_killed_then_rerun_completes_identically(spark_cluster, s3_server
     assert read_manifest(client, BUCKET, "restart/manifest.json") is None
     for dataset in ("features", "errors"):
         prefix = f"restart/{dataset}/"
-        if f"{prefix}_SUCCESS" not in keys:  # not committed: the magic committer published no data file
+        if not any(k.startswith(f"{prefix}_delta_log/") for k in keys):  # not committed: no data file published
             assert readable_parquet(keys, prefix) == [], f"uncommitted {dataset} files are readable"
 
     spark_cluster.wait_until_idle()

@@ -152,8 +152,9 @@ FLOAT_COLUMNS = ("features",)
 
 
 def canonical_rows(frame: pd.DataFrame, bank_marker: str) -> list[tuple]:
-    """Rows with `path` relative to the bank, every column but FLOAT_COLUMNS, sorted (duplicates kept)."""
-    frame = frame.copy()
+    """Rows with `path` relative to the bank, every column but FLOAT_COLUMNS and the source's modification time (a
+    file on disk and its S3 object have different clocks), sorted (duplicates kept)."""
+    frame = frame.drop(columns=["source_mtime"], errors="ignore")
     frame["path"] = frame["path"].astype(str).str.split(bank_marker, n=1).str[-1]
     columns = sorted(c for c in frame.columns if c not in FLOAT_COLUMNS)
     return sorted(tuple(repr(v.tolist() if hasattr(v, "tolist") else v) for v in row)
