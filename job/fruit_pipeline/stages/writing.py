@@ -1,8 +1,6 @@
-"""Write the outputs (into the run's staging folder; `output_guard` commits them and writes the manifest)."""
+"""Where the outputs go and how their Parquet data files are encoded (the tables themselves: `feature_table`)."""
 
 from __future__ import annotations
-
-from pyspark.sql import DataFrame
 
 from . import fs
 
@@ -17,16 +15,3 @@ def models_uri(output: str) -> str:
 NO_DICTIONARY_COLUMNS = ("descriptors.list.element", "keypoints.list.element.x", "keypoints.list.element.y",
                          "keypoints.list.element.size", "keypoints.list.element.angle", "colour_hist.list.element",
                          "bovw.list.element", "features.list.element", "pixels")
-
-
-def write_features(df: DataFrame, output: str) -> None:
-    writer = df.write.mode("overwrite").partitionBy("split")
-    for column in NO_DICTIONARY_COLUMNS:
-        writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
-    writer.parquet(fs.join(output, "features"))
-
-
-def write_errors(df: DataFrame, output: str) -> None:
-    df.coalesce(1).write.mode("overwrite").parquet(fs.join(output, "errors"))
-
-
