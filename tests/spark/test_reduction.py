@@ -1,12 +1,12 @@
 """Visual words + PCA + evaluation on a real local SparkSession."""
 
+import json
 import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 from pyspark.ml import PipelineModel
-from pyspark.ml.clustering import KMeansModel
 
 from fruit_pipeline import pipeline
 from fruit_pipeline.config import build_config
@@ -79,7 +79,7 @@ def test_transform_reproduces_run_features(spark, small_bank, reduced_run, tmp_p
 
 
 def _models(path):
-    centres = np.array(KMeansModel.load(str(path / "vocabulary")).clusterCenters())
+    centres = np.array(json.loads((path / "vocabulary.json").read_text())["centres"], dtype=np.float32)
     stages = PipelineModel.load(str(path / "reduction")).stages
     return centres, stages[1].mean.toArray(), stages[2].pc.toArray()
 

@@ -31,3 +31,28 @@ def bovw_histograms(descriptors: np.ndarray, counts: np.ndarray, centres: np.nda
     hist = np.bincount(image * k + words, minlength=len(counts) * k).reshape(len(counts), k).astype(np.float32)
     totals = hist.sum(axis=1, keepdims=True)
     return np.divide(hist, totals, out=np.zeros_like(hist), where=totals > 0)
+
+
+# Centre-shift tolerance (Spark ML KMeans's default `tol`); OpenCV compares the squared shift with its square.
+KMEANS_TOL = 1e-4
+
+
+def fit_vocabulary(keys: list[str], index: np.ndarray, descriptors: np.ndarray, k: int, max_iter: int,
+                   seed: int) -> np.ndarray:
+    """k-means visual vocabulary of binary descriptors: `k` x 256 float32 centres of their 0/1 bits.
+
+    `descriptors` (N x 32 uint8) are first put in (key, index) order, so the centres depend only on the rows given,
+    never on their arrival order. OpenCV's `cv2.kmeans` (Lloyd iterations, k-means++ seeding from `cv2.setRNGSeed`,
+    one thread: bit-reproducible) stops after `max_iter` iterations or when no centre moved more than KMEANS_TOL.
+    Fewer than `k` descriptors give that many centres. Raises ValueError when there are none."""
+    if len(descriptors) == 0:
+        raise ValueError("no descriptors to fit a vocabulary on")
+    order = sorted(range(len(keys)), key=lambda r: (keys[r], int(index[r])))
+    bits = unpack_bits(np.ascontiguousarray(descriptors.reshape(-1, DESCRIPTOR_BYTES)[order]))
+    import cv2
+
+    cv2.setNumThreads(1)
+    cv2.setRNGSeed(seed)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, max_iter, KMEANS_TOL)
+    _compactness, _labels, centres = cv2.kmeans(bits, min(k, len(bits)), None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    return centres.astype(np.float32)

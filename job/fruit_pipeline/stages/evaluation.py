@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from pyspark import StorageLevel
 from pyspark.ml import Pipeline
 from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.feature import StandardScaler, StringIndexer, VectorAssembler
@@ -71,8 +72,17 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
     `{"skipped": reason}` when a split is missing or Training has fewer than 2 labels. `on_step` is called as
     each of `steps(cfg)` starts."""
     on_step("prepare")
-    # only the columns the classifiers read: the descriptors and keypoints are never cached here
-    small = reduced.select("path", "label", "split", "bovw", "colour_hist", "features")
+    # only the columns the classifiers read, cached once for the preparation's few scans (labels, counts, indexer);
+    # the descriptors and keypoints are never cached here
+    small = reduced.select("path", "label", "split", "bovw", "colour_hist", "features").persist(
+        StorageLevel.MEMORY_AND_DISK)
+    try:
+        return _evaluate(small, cfg, on_step)
+    finally:
+        small.unpersist()
+
+
+def _evaluate(small: DataFrame, cfg: EvaluationConfig, on_step: Callable[[str], None]) -> dict[str, Any]:
     data = with_vectors(small).withColumn("features_vec", array_to_vector("features"))
     train_raw = data.where(F.col("split") == TRAINING)
     test_raw = data.where(F.col("split") == TEST)
@@ -89,7 +99,8 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
         test_raw = test_raw.where(F.col("label").isin(labels))
         if unscorable := unscorable_reason(coverage):
             return {"skipped": unscorable, **coverage}
-    train = deterministic(indexer_model.transform(train_raw)).cache()
+    train_rows = train_raw.count()
+    train = deterministic(indexer_model.transform(train_raw), train_rows).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
         ablation = {}
@@ -103,7 +114,7 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
     return {
         "classifier": "Spark ML multinomial logistic regression (standardised inputs)",
         "labels": labels,
-        "train_rows": train_raw.count(),
+        "train_rows": train_rows,
         **{k: main[k] for k in ("accuracy", "macro_f1", "per_class_recall", "test_rows", "confusion")},
         **coverage,
         **({"ablation": {name: {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]}
