@@ -50,8 +50,12 @@ def test_report_has_counts_errors_timings_parameters_and_a_sample_grid(tmp_path)
     aggregates = {"class_counts": [("Training", "Apple", 3), ("Training", "Kiwi", 3)], "keypoint_buckets": [(0, 6)]}
     names = write_report(tmp_path, aggregates, [], {"skipped": "no Test images"}, "t", facts, samples)
     assert names == ["class_counts.png", "keypoints.png", "samples.png", "index.html"]
-    with Image.open(tmp_path / "samples.png") as grid:
-        assert grid.format == "PNG" and grid.size[0] > 400 and grid.size[1] > 250
+    with Image.open(tmp_path / "samples.png") as grid:  # 2 classes x (label strip + 200 px), 3 tiles of 200 px
+        assert grid.format == "PNG" and grid.size == (600, 2 * (22 + 200))
+        pixels = np.asarray(grid.convert("RGB")).astype(int)
+    green = (pixels[..., 1] > 200) & (pixels[..., 0] < 80) & (pixels[..., 2] < 80)  # the keypoints' colour
+    tiles = [green[22:222, c * 200:(c + 1) * 200].sum() for c in range(3)]
+    assert tiles[0] == 0 and tiles[1] > 0 and tiles[2] > 0  # 0, 1 and 2 keypoints drawn
     page = (tmp_path / "index.html").read_text()
     assert "<tr><td>error rows</td><td>1</td></tr>" in page
     assert "<td>file:/b/A/bad&lt;1&gt;.jpg</td><td>decode</td><td>truncated JPEG</td>" in page

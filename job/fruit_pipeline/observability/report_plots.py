@@ -80,14 +80,18 @@ def plot_scatter(points: list[tuple[str, float, float]], out: Path) -> str:
     return _save(fig, out / "pca_scatter.png")
 
 
+ANNOTATED_CLASSES_MAX = 15
+
+
 def plot_confusion(matrix: list[list[int]], labels: list[str], out: Path) -> str:
     m = np.array(matrix)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     im = ax.imshow(m, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, str(v), ha="center", va="center", color="white" if v > m.max() / 2 else "black", fontsize=8)
+    if len(labels) <= ANNOTATED_CLASSES_MAX:  # beyond, the numbers are unreadable and cost ~1 s to draw
+        for (i, j), v in np.ndenumerate(m):
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > m.max() / 2 else "black", fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Confusion matrix (Test split)")
@@ -101,30 +105,49 @@ def _ablation_table(evaluation: dict[str, Any]) -> str:
     return f"<table><tr><th>features</th><th>accuracy</th><th>macro-F1</th></tr>{rows}</table>"
 
 
-def plot_samples(samples: list[dict[str, Any]], out: Path) -> str:
-    """A grid, one row per class, of sample images with their ORB keypoints drawn (circles of the keypoint size)."""
+SAMPLE_SCALE = 2  # tiles are drawn at twice the bank's 100 x 100 px, so that keypoint circles stay visible
+LABEL_STRIP_PX = 22
+
+
+def _sample_tile(sample: dict[str, Any], size: int) -> np.ndarray | None:
+    """One sample image (BGR, `size` x `size`) with its ORB keypoints drawn by OpenCV (circles of the keypoint size),
+    and its keypoint count; None when the bytes do not decode."""
+    import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(sample["content"], np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        return None
+    sx, sy = size / bgr.shape[1], size / bgr.shape[0]
+    bgr = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_NEAREST)
+    keypoints = [cv2.KeyPoint(float(x) * sx, float(y) * sy, max(float(d) * sx, 1.0)) for x, y, d in sample["keypoints"]]
+    tile = cv2.drawKeypoints(bgr, keypoints, None, (0, 255, 0), cv2.DRAW_MATCHES_FLAGS_DRAW_RICH_KEYPOINTS)
+    cv2.putText(tile, f"{len(keypoints)} kp", (3, size - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return tile
+
+
+def plot_samples(samples: list[dict[str, Any]], out: Path, tile_px: int = 100 * SAMPLE_SCALE) -> str:
+    """A grid, one row per class under a strip with its label, of sample images with their ORB keypoints drawn by
+    OpenCV (`cv2.drawKeypoints`); a PNG of (strip + tile_px) per class x tile_px per image. Labels are drawn in
+    OpenCV's Hershey font, which has ASCII only (other characters show as '?')."""
     import cv2
 
     labels = list(dict.fromkeys(s["label"] for s in samples))
     per_row = max(sum(1 for s in samples if s["label"] == label) for label in labels)
-    fig, axes = plt.subplots(len(labels), per_row, figsize=(1.8 * per_row, 1.9 * len(labels)), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for row, label in enumerate(labels):
+    rows = []
+    for label in labels:
+        strip = np.full((LABEL_STRIP_PX, per_row * tile_px, 3), 255, np.uint8)
+        cv2.putText(strip, label.encode("ascii", "replace").decode(), (4, LABEL_STRIP_PX - 7),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        row = np.full((tile_px, per_row * tile_px, 3), 255, np.uint8)
         for col, sample in enumerate(s for s in samples if s["label"] == label):
-            bgr = cv2.imdecode(np.frombuffer(sample["content"], np.uint8), cv2.IMREAD_COLOR)
-            if bgr is None:
-                continue
-            ax = axes[row][col]
-            ax.imshow(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            for x, y, size in sample["keypoints"]:
-                ax.add_patch(plt.Circle((x, y), max(size / 2, 1.0), fill=False, color="lime", linewidth=0.4, alpha=0.5))
-            if sample["keypoints"]:
-                ax.scatter(*zip(*[(x, y) for x, y, _ in sample["keypoints"]]), s=1.5, color="lime")
-            ax.set_title(f"{label} ({len(sample['keypoints'])} kp)" if col == 0 else f"{len(sample['keypoints'])} kp",
-                         fontsize=7)
-    fig.suptitle("Sample images per class with their ORB keypoints")
-    return _save(fig, out / "samples.png")
+            tile = _sample_tile(sample, tile_px)
+            if tile is not None:
+                row[:, col * tile_px:(col + 1) * tile_px] = tile
+        rows += [strip, row]
+    path = out / "samples.png"
+    cv2.imwrite(str(path), np.vstack(rows))
+    return path.name
 
 
 def _table(rows: list[tuple[str, str]], head: tuple[str, str]) -> str:
