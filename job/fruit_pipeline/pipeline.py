@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -227,6 +228,14 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
         fs.copy_from_local(spark, tmp, fs.join(target, "report"))
 
 
+def _write_errors_and_models(spark: SparkSession, ex: Extraction, errors: DataFrame,
+                              models: reduction.Models | None, staging: str) -> None:
+    """The errors table, then the models (when fitted now): a few short Spark jobs, mostly driver-side latency."""
+    feature_table.write(feature_table.with_source(errors, ex.bank), staging, feature_table.ERRORS)
+    if models is not None:
+        models.save(writing.models_uri(staging), spark)
+
+
 def _no_evaluation_reason(cfg: PipelineConfig, models_uri: str | None) -> str:
     if models_uri:
         return "transform applies saved models; it does not evaluate"
@@ -253,15 +262,14 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         models = _fit(cfg, features, clock)
     if models is not None:
         result.reduction = models.facts(cfg.reduction.pca_components, models_uri or writing.models_uri(cfg.output))
-    with clock.stage("write", [Step("features", 1), Step("errors", 1), Step("models", 12)]):
+    with clock.stage("write", [Step("features, errors, models", 14)]):
         # the visual words and the projection are computed by the write itself: one pass, nothing cached
         features = reduction.transform(features, models) if models is not None else features
-        feature_table.write(feature_table.with_source(features, ex.bank), staging, feature_table.FEATURES)
-        clock.step("errors")
-        feature_table.write(feature_table.with_source(errors, ex.bank), staging, feature_table.ERRORS)
-        clock.step("models")
-        if models is not None and not models_uri:
-            models.save(writing.models_uri(staging), spark)
+        save_models = models if models is not None and not models_uri else None
+        with ThreadPoolExecutor(max_workers=1) as side:  # the small writes overlap the large one's Spark jobs
+            small = side.submit(_write_errors_and_models, spark, ex, errors, save_models, staging)
+            feature_table.write(feature_table.with_source(features, ex.bank), staging, feature_table.FEATURES)
+            small.result()
     # From here on only the written tables are read (their small columns): the extraction cache is released first.
     _tally(result, ex)
     result.errors_sample = first_errors(feature_table.read(spark, staging, feature_table.ERRORS))
