@@ -117,3 +117,23 @@ def test_without_ablation_one_classifier_gives_the_same_main_metrics(spark, redu
     main = manifest(reduced_run[0])["evaluation"]
     assert "ablation" not in ev
     assert (ev["accuracy"], ev["confusion"], ev["labels"]) == (main["accuracy"], main["confusion"], main["labels"])
+
+
+def test_models_saved_before_the_opencv_vocabulary_still_load(spark, reduced_run, tmp_path):
+    """An output written by a run before 2026-11-30 holds its vocabulary as a Spark ML KMeansModel (OUT/models/
+    vocabulary/), not vocabulary.json: `Models.load` (transform, append) still reads its centres."""
+    from pyspark.ml.clustering import KMeans
+    from pyspark.ml.linalg import Vectors
+
+    from fruit_pipeline.stages.reduction import Models
+
+    models = tmp_path / "models"
+    shutil.copytree(reduced_run[0] / "models", models)
+    centres = np.array(json.loads((models / "vocabulary.json").read_text())["centres"], dtype=np.float32)
+    (models / "vocabulary.json").unlink()
+    # k-means with k = the number of distinct points returns those points: a legacy model with the same centres
+    points = spark.createDataFrame([(Vectors.dense(c.astype(float)),) for c in centres], ["features"])
+    KMeans(k=len(centres), seed=1, maxIter=5).fit(points).write().save(str(models / "vocabulary"))
+    loaded = Models.load(str(models), spark).centres
+    assert loaded.dtype == np.float32 and loaded.shape == centres.shape
+    assert sorted(map(tuple, loaded)) == sorted(map(tuple, centres))
