@@ -272,7 +272,8 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
             small.result()
     # From here on only the written tables are read (their small columns): the extraction cache is released first.
     _tally(result, ex)
-    result.errors_sample = first_errors(feature_table.read(spark, staging, feature_table.ERRORS))
+    if result.error_rows:  # a Delta snapshot and a scan saved on clean banks
+        result.errors_sample = first_errors(feature_table.read(spark, staging, feature_table.ERRORS))
     ex.unpersist()
     features = feature_table.read(spark, staging, feature_table.FEATURES)
     if models is not None and not models_uri and cfg.evaluation.enabled:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from pyspark import StorageLevel
 from pyspark.ml import Pipeline
 from pyspark.ml.classification import LogisticRegression
-from pyspark.ml.feature import StandardScaler, StringIndexer, VectorAssembler
+from pyspark.ml.feature import StandardScaler, StringIndexerModel, VectorAssembler
 from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -82,24 +82,33 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
         small.unpersist()
 
 
+def split_label_counts(small: DataFrame) -> dict[str, dict[str, int]]:
+    """split -> label -> rows, in one aggregation (it answers every question the preparation asks)."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in small.groupBy("split", "label").count().collect():
+        counts.setdefault(r["split"], {})[r["label"]] = int(r["count"])
+    return counts
+
+
 def _evaluate(small: DataFrame, cfg: EvaluationConfig, on_step: Callable[[str], None]) -> dict[str, Any]:
     data = with_vectors(small).withColumn("features_vec", array_to_vector("features"))
     train_raw = data.where(F.col("split") == TRAINING)
     test_raw = data.where(F.col("split") == TEST)
-    reason = skip_reason(train_raw.select("label").distinct().limit(2).count(), test_raw.limit(1).count())
+    counts = split_label_counts(small)
+    train_counts, test_counts = counts.get(TRAINING, {}), counts.get(TEST, {})
+    reason = skip_reason(len(train_counts), sum(test_counts.values()))
     if reason:
         return {"skipped": reason}
-    indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc", handleInvalid="keep")
-    indexer_model = indexer.fit(train_raw)
-    labels = list(indexer_model.labels)
-    coverage = coverage_of_test_rows({r["label"]: int(r["count"]) for r in test_raw.groupBy("label").count().collect()},
-                             labels)
+    # what StringIndexer(stringOrderType="alphabetAsc").fit would find, without its Spark job
+    labels = sorted(train_counts)
+    indexer_model = StringIndexerModel.from_labels(labels, inputCol="label", outputCol="y", handleInvalid="keep")
+    coverage = coverage_of_test_rows(test_counts, labels)
     if coverage["unseen_test_rows"]:
         log.warning("evaluation: %s", coverage["metrics_over"])
         test_raw = test_raw.where(F.col("label").isin(labels))
         if unscorable := unscorable_reason(coverage):
             return {"skipped": unscorable, **coverage}
-    train_rows = train_raw.count()
+    train_rows = sum(train_counts.values())
     train = deterministic(indexer_model.transform(train_raw), train_rows).cache()
     test = indexer_model.transform(test_raw).cache()
     try:
