@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import EllipseCollection  # noqa: E402
 import numpy as np  # noqa: E402
 
 
@@ -117,10 +118,13 @@ def plot_samples(samples: list[dict[str, Any]], out: Path) -> str:
                 continue
             ax = axes[row][col]
             ax.imshow(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            for x, y, size in sample["keypoints"]:
-                ax.add_patch(plt.Circle((x, y), max(size / 2, 1.0), fill=False, color="lime", linewidth=0.4, alpha=0.5))
-            if sample["keypoints"]:
-                ax.scatter(*zip(*[(x, y) for x, y, _ in sample["keypoints"]]), s=1.5, color="lime")
+            if sample["keypoints"]:  # one collection of circles per image (one patch per keypoint drew for seconds)
+                xy = [(x, y) for x, y, _ in sample["keypoints"]]
+                sizes = [max(size, 2.0) for _, _, size in sample["keypoints"]]
+                ax.add_collection(EllipseCollection(sizes, sizes, 0.0, units="xy", offsets=xy,
+                                                    offset_transform=ax.transData, facecolors="none",
+                                                    edgecolors="lime", linewidths=0.4, alpha=0.5))
+                ax.scatter(*zip(*xy), s=1.5, color="lime")
             ax.set_title(f"{label} ({len(sample['keypoints'])} kp)" if col == 0 else f"{len(sample['keypoints'])} kp",
                          fontsize=7)
     fig.suptitle("Sample images per class with their ORB keypoints")
