@@ -25,7 +25,6 @@ from .errors import PipelineError
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report_samples import first_errors
-from .observability.spark_status import spark_status
 from .stages import accounting, evaluation, extraction, feature_table, fs, increment, listing, reduction, writing
 from .stages.feature_table import ERRORS, FEATURES
 from .stages.output_guard import OutputGuard
@@ -124,6 +123,25 @@ def _table_tally(spark: SparkSession, output: str) -> accounting.Tally:
     return accounting.tally(features)
 
 
+def _count(spark: SparkSession, output: str, result: Any, found: listing.Survey,
+           changes: increment.Changes) -> accounting.Tally:
+    """The whole tables' tally (small columns only), with the run's counts set in `result` from it."""
+    tally = _table_tally(spark, output)
+    result.input_files = len(found.stats) + found.skips.image_files
+    result.skipped = found.skips.as_dict()
+    result.features_rows = tally.feature_rows
+    result.errors_by_stage = tally.errors_by_stage()
+    result.error_rows = sum(result.errors_by_stage.values())
+    result.keypoints_total = tally.keypoints_total
+    result.bytes_read = changes.extract_bytes
+    result.errors_sample = first_errors(feature_table.read(spark, output, ERRORS)) if result.error_rows else []
+    return tally
+
+
+def _versions(spark: SparkSession, output: str) -> dict[str, int | None]:
+    return {name: feature_table.version(spark, output, name) for name in (FEATURES, ERRORS)}
+
+
 def _compare(spark: SparkSession, cfg: PipelineConfig) -> tuple[increment.Changes, listing.Survey]:
     """(the bank against the tables, the bank's survey). The bank is walked as the overwrite run surveys it (the
     same skip rules; 0-byte files included); only the comparison runs in Spark."""
@@ -148,7 +166,7 @@ def _evaluation_skipped(cfg: PipelineConfig, models: reduction.Models | None, re
 def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: JobMetrics,
                guard: OutputGuard) -> dict[str, Any]:
     """The append run (see the module docstring); returns the manifest (also written, last)."""
-    from .pipeline import _report, manifest_for
+    from .pipeline import finish
 
     started = time.monotonic()
     clock = StageClock(spark.sparkContext, listeners=[metrics.progress])
@@ -197,29 +215,11 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     else:
         result.evaluation = {"skipped": skipped}
         log.info("evaluation skipped: %s", skipped)
-    with clock.stage("report"):
-        tally = _table_tally(spark, cfg.output)
-        result.input_files = len(found.stats) + found.skips.image_files
-        result.skipped = found.skips.as_dict()
-        result.features_rows = tally.feature_rows
-        result.error_rows = sum(tally.errors_by_stage().values())
-        result.errors_by_stage = tally.errors_by_stage()
-        result.keypoints_total = tally.keypoints_total
-        result.bytes_read = changes.extract_bytes
-        result.errors_sample = first_errors(feature_table.read(spark, cfg.output, ERRORS)) \
-            if result.error_rows else []
-        result.durations_s = dict(clock.durations)
-        _report(spark, cfg, table, tally, result, guard.staging_uri, time.monotonic() - started)
-    result.durations_s = clock.durations
-    result.spark_status = spark_status(spark.sparkContext)
-    manifest = manifest_for(cfg, result, spark, started)
-    manifest["increment"] = {"mode": "append", **counts, "extracted": len(changes.to_extract), "batches": len(todo),
-                             "pruned_rows": pruned, "refit": refitted,
-                             "models": {"uri": models_uri if models is not None else None,
-                                        "fitted_now": refitted},
-                             "table_versions": {name: feature_table.version(spark, cfg.output, name)
-                                                for name in (FEATURES, ERRORS)}}
-    manifest = guard.commit(manifest, in_place=True)
-    metrics.finished(result, tally.keypoint_histogram)
+    entry = {"mode": "append", **counts, "extracted": len(changes.to_extract), "batches": len(todo),
+             "pruned_rows": pruned, "refit": refitted,
+             "models": {"uri": models_uri if models is not None else None, "fitted_now": refitted}}
+    manifest = finish(spark, cfg, result, clock, guard, metrics, started, table,
+                      lambda: _count(spark, cfg.output, result, found, changes),
+                      lambda: {"increment": {**entry, "table_versions": _versions(spark, cfg.output)}}, in_place=True)
     table.unpersist()
     return manifest
