@@ -5,9 +5,10 @@ table of N images; the append should take at most 15 % of the full run. Not a te
 
 The bank of N+M images is generated once (10 classes, `fruit-pipeline sample`) and split: every k-th image is held
 back as the "new" ones. Steps: (1) `run` on N (overwrite, not timed), (2) the held-back images are hard-linked into
-the bank and `run --mode append` is timed, (3) a full `run` on the same N+M images into another output is timed.
-Writes JSON (default benchmarks/results/append-latest.json): both wall times, their ratio, the append's manifest
-counts and stage durations.
+the bank and `run --mode append` is timed, then once more with nothing new (the append's floor), (3) a full `run`
+on the same N+M images into another output is timed.
+Writes JSON (default benchmarks/results/append-latest.json): the wall times, their ratios to the full run, the
+append's manifest counts and stage durations.
 """
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         os.link(f, dest)
     log(f"append of {len(held)} images")
     append_s, appended = timed_run("--input", str(bank), "--output", str(table), "--mode", "append")
+    log("append of nothing new (the floor: start-up, listing and comparison, report, commit)")
+    nothing_s, nothing = timed_run("--input", str(bank), "--output", str(table), "--mode", "append")
     log("full run on the same bank")
     full_s, full_manifest = timed_run("--input", str(bank), "--output", str(full))
     result = {"machine": machine(), "images_before": appended["increment"]["unchanged"], "new": len(held),
@@ -80,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
               "append_over_full": round(append_s / full_s, 3), "target_at_most": 0.15,
               "append_increment": appended["increment"], "append_durations_s": appended["durations_s"],
               "full_durations_s": full_manifest["durations_s"],
-              "full_counts": full_manifest["counts"], "append_counts": appended["counts"]}
+              "full_counts": full_manifest["counts"], "append_counts": appended["counts"],
+              "append_nothing_new_s": round(nothing_s, 1), "append_nothing_new_over_full": round(nothing_s / full_s, 3),
+              "append_nothing_new_durations_s": nothing["durations_s"]}
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     log(f"append {append_s:.1f} s vs full {full_s:.1f} s: {100 * append_s / full_s:.1f} % (target <= 15 %)")

@@ -11,6 +11,7 @@ The run's lock (`output_guard`) is held throughout: a second writer is refused b
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 import logging
 import time
 from typing import Any
@@ -24,7 +25,6 @@ from .errors import PipelineError
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report_samples import first_errors
-from .observability.spark_status import spark_status
 from .stages import accounting, evaluation, extraction, feature_table, fs, increment, listing, reduction, writing
 from .stages.feature_table import ERRORS, FEATURES
 from .stages.output_guard import OutputGuard
@@ -41,25 +41,62 @@ def saved_models(spark: SparkSession, output: str) -> reduction.Models | None:
     return reduction.Models.load(uri, spark)
 
 
-def _batch_rows(spark: SparkSession, paths: list[str], cfg: PipelineConfig,
-                models: reduction.Models | None) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(feature rows, error rows, the cached extraction to unpersist) of the files `paths`, with source_mtime.
-    The batch reads only its own files (each path given literally), not the whole bank filtered."""
+@dataclass
+class Batch:
+    """One batch's rows, ready to commit: features (projected with the models), errors, and what they hold."""
+
+    features: DataFrame
+    errors: DataFrame
+    extracted: DataFrame
+    feature_rows: int
+    error_rows: int
+    cached: tuple[DataFrame, ...]  # released after the commit
+
+    def unpersist(self) -> None:
+        for df in self.cached:
+            df.unpersist()
+
+
+def _batch_rows(spark: SparkSession, paths: list[str], unscanned: set[str], cfg: PipelineConfig,
+                models: reduction.Models | None) -> Batch:
+    """The rows of the files `paths`, with source_mtime. The batch reads only its own files (each path given
+    literally), not the whole bank filtered. `unscanned`: paths no scan returns (0-byte files): error rows."""
     part = listing.image_reader(spark, cfg.input).load([listing.escape_glob(p) for p in paths])
     extracted = extraction.extract(part, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
+    kinds = {bool(r["ok"]): int(r["n"]) for r in  # also fills the cache
+             extracted.groupBy(F.col("error_stage").isNull().alias("ok")).agg(F.count("*").alias("n")).collect()}
     features = extraction.feature_rows(extracted)
-    errors = extraction.error_rows(extracted).unionByName(
-        accounting.listing_errors(listing.list_images(part), extracted, cfg.extraction.max_file_bytes))
+    errors = extraction.error_rows(extracted)
+    error_rows, cached = kinds.get(False, 0), [extracted]
+    missing = [p for p in paths if p in unscanned]
+    scanned = len(paths) - len(missing)
+    if missing or sum(kinds.values()) < scanned:  # empty, too large or vanished files: from the listing
+        more = accounting.listing_errors(listing.list_images(part), extracted, cfg.extraction.max_file_bytes,
+                                         accounting.unscanned_rows(spark, missing) if missing else None)
+        more = more.persist(StorageLevel.MEMORY_AND_DISK)
+        error_rows += more.count()
+        cached.append(more)
+        errors = errors.unionByName(more)
     if models is not None:
         features = reduction.transform(features, models)
-    return feature_table.with_source(features, part), feature_table.with_source(errors, part), extracted
+    return Batch(feature_table.with_source(features, part), feature_table.with_source(errors, part), extracted,
+                 kinds.get(True, 0), error_rows, tuple(cached))
 
 
-def _commit_batch(spark: SparkSession, output: str, paths: list[str], features: DataFrame, errors: DataFrame) -> None:
-    """Two Delta commits: features (replace/insert; drop paths that are errors now), then errors (the same)."""
-    feature_paths = {r["path"] for r in features.select("path").collect()}
-    feature_table.merge(spark, output, FEATURES, features, sorted(set(paths) - feature_paths))
-    feature_table.merge(spark, output, ERRORS, errors, sorted(feature_paths))
+def _commit_batch(spark: SparkSession, output: str, paths: list[str], batch: Batch, replace: bool) -> None:
+    """Two Delta commits: features, then errors. New paths (`replace` False: in neither table) are a plain insert
+    per table, skipped when it has no rows. Changed paths are a MERGE per table that replaces their rows and drops
+    those that moved to the other table. A kill between the two commits leaves the errors of new paths absent from
+    both tables (a rerun extracts them again) and changed paths in both tables (a rerun redoes them)."""
+    if not replace:
+        if batch.feature_rows:
+            feature_table.append(spark, output, FEATURES, batch.features)
+        if batch.error_rows:
+            feature_table.append(spark, output, ERRORS, batch.errors)
+        return
+    feature_paths = {r["path"] for r in extraction.feature_rows(batch.extracted).select("path").collect()}
+    feature_table.merge(spark, output, FEATURES, batch.features, sorted(set(paths) - feature_paths))
+    feature_table.merge(spark, output, ERRORS, batch.errors, sorted(feature_paths))
 
 
 def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, result: Any) -> reduction.Models:
@@ -86,10 +123,50 @@ def _table_tally(spark: SparkSession, output: str) -> accounting.Tally:
     return accounting.tally(features)
 
 
+def _count(spark: SparkSession, output: str, result: Any, found: listing.Survey,
+           changes: increment.Changes) -> accounting.Tally:
+    """The whole tables' tally (small columns only), with the run's counts set in `result` from it."""
+    tally = _table_tally(spark, output)
+    result.input_files = len(found.stats) + found.skips.image_files
+    result.skipped = found.skips.as_dict()
+    result.features_rows = tally.feature_rows
+    result.errors_by_stage = tally.errors_by_stage()
+    result.error_rows = sum(result.errors_by_stage.values())
+    result.keypoints_total = tally.keypoints_total
+    result.bytes_read = changes.extract_bytes
+    result.errors_sample = first_errors(feature_table.read(spark, output, ERRORS)) if result.error_rows else []
+    return tally
+
+
+def _versions(spark: SparkSession, output: str) -> dict[str, int | None]:
+    return {name: feature_table.version(spark, output, name) for name in (FEATURES, ERRORS)}
+
+
+def _compare(spark: SparkSession, cfg: PipelineConfig) -> tuple[increment.Changes, listing.Survey]:
+    """(the bank against the tables, the bank's survey). The bank is walked as the overwrite run surveys it (the
+    same skip rules; 0-byte files included); only the comparison runs in Spark."""
+    found = listing.survey_input(spark, cfg.input, stats=True)
+    if not found.stats:
+        skipped = found.skips.summary()
+        raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}" + (f"; {skipped}" if skipped else ""))
+    return feature_table.compare(spark, feature_table.bank_sources(spark, found.stats), cfg.output), found
+
+
+def _evaluation_skipped(cfg: PipelineConfig, models: reduction.Models | None, refitted: bool) -> str | None:
+    """Why the append does not evaluate, or None when it does."""
+    if models is None:
+        return "no models (--no-reduction)"
+    if not cfg.evaluation.enabled:
+        return "turned off (--no-evaluation)"
+    if not refitted and not cfg.increment.evaluate:
+        return "append without --refit: the models did not change; use --evaluate to evaluate the whole table"
+    return None
+
+
 def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: JobMetrics,
                guard: OutputGuard) -> dict[str, Any]:
     """The append run (see the module docstring); returns the manifest (also written, last)."""
-    from .pipeline import _report, manifest_for
+    from .pipeline import finish
 
     started = time.monotonic()
     clock = StageClock(spark.sparkContext, listeners=[metrics.progress])
@@ -100,25 +177,22 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     with clock.stage("list"):
-        bank = listing.load_images(spark, cfg.input)
-        listed = feature_table.listed(bank)
-        if not listed:
-            raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}")
-        recorded, twice = feature_table.recorded(spark, cfg.output)
-        changes = increment.classify(listed, recorded, twice)
-    clock.total = len(listed)
+        changes, found = _compare(spark, cfg)
+    clock.total = len(found.stats)
     counts = changes.counts()
     log.info("append: %(new)d new, %(changed)d changed, %(deleted)d deleted, %(unchanged)d unchanged file(s)", counts)
     if changes.deleted and not inc.prune:
         log.warning("%d file(s) in the tables are no longer in the bank (kept; --prune removes them)",
                     len(changes.deleted))
-    todo = increment.batches(changes.to_extract, inc.batch_files)
+    todo = increment.plan(changes, inc.batch_files)
+    unscanned = set(changes.unscanned)
     with clock.stage("extract"):
-        for number, paths in enumerate(todo, 1):
-            features, errors, extracted = _batch_rows(spark, paths, cfg, models)
-            _commit_batch(spark, cfg.output, paths, features, errors)
-            extracted.unpersist()
-            log.info("append: batch %d/%d committed (%d file(s))", number, len(todo), len(paths))
+        for number, (paths, replace) in enumerate(todo, 1):
+            batch = _batch_rows(spark, paths, unscanned, cfg, models)
+            _commit_batch(spark, cfg.output, paths, batch, replace)
+            batch.unpersist()
+            log.info("append: batch %d/%d committed (%d file(s), %s)", number, len(todo), len(paths),
+                     "MERGE: changed files" if replace else "insert: new files")
     pruned = 0
     if inc.prune and changes.deleted:
         pruned = feature_table.delete_paths(spark, cfg.output, changes.deleted)
@@ -132,34 +206,20 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     if models is not None:
         result.reduction = models.facts(cfg.reduction.pca_components, models_uri)
     # evaluation + report: every column but the descriptors (the largest, which neither reads)
-    table = feature_table.read(spark, cfg.output, FEATURES).drop("descriptors").persist(StorageLevel.MEMORY_AND_DISK)
-    if models is not None and cfg.evaluation.enabled:
+    table = feature_table.read(spark, cfg.output, FEATURES).drop("descriptors")
+    skipped = _evaluation_skipped(cfg, models, refitted)
+    if skipped is None:
+        table = table.persist(StorageLevel.MEMORY_AND_DISK)
         with clock.stage("evaluate"):
             result.evaluation = evaluation.evaluate(table, cfg.evaluation)
     else:
-        result.evaluation = {"skipped": "turned off" if models is not None else "no models (--no-reduction)"}
-    with clock.stage("report"):
-        tally = _table_tally(spark, cfg.output)
-        result.input_files = len(listed)
-        result.features_rows = tally.feature_rows
-        result.error_rows = sum(tally.errors_by_stage().values())
-        result.errors_by_stage = tally.errors_by_stage()
-        result.keypoints_total = tally.keypoints_total
-        result.bytes_read = sum(listed[p].file_bytes for p in changes.to_extract)
-        result.errors_sample = first_errors(feature_table.read(spark, cfg.output, ERRORS)) \
-            if result.error_rows else []
-        result.durations_s = dict(clock.durations)
-        _report(spark, cfg, table, tally, result, guard.staging_uri, time.monotonic() - started)
-    result.durations_s = clock.durations
-    result.spark_status = spark_status(spark.sparkContext)
-    manifest = manifest_for(cfg, result, spark, started)
-    manifest["increment"] = {"mode": "append", **counts, "extracted": len(changes.to_extract), "batches": len(todo),
-                             "pruned_rows": pruned, "refit": refitted,
-                             "models": {"uri": models_uri if models is not None else None,
-                                        "fitted_now": refitted},
-                             "table_versions": {name: feature_table.version(spark, cfg.output, name)
-                                                for name in (FEATURES, ERRORS)}}
-    manifest = guard.commit(manifest, in_place=True)
-    metrics.finished(result, tally.keypoint_histogram)
+        result.evaluation = {"skipped": skipped}
+        log.info("evaluation skipped: %s", skipped)
+    entry = {"mode": "append", **counts, "extracted": len(changes.to_extract), "batches": len(todo),
+             "pruned_rows": pruned, "refit": refitted,
+             "models": {"uri": models_uri if models is not None else None, "fitted_now": refitted}}
+    manifest = finish(spark, cfg, result, clock, guard, metrics, started, table,
+                      lambda: _count(spark, cfg.output, result, found, changes),
+                      lambda: {"increment": {**entry, "table_versions": _versions(spark, cfg.output)}}, in_place=True)
     table.unpersist()
     return manifest

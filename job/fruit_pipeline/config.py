@@ -126,6 +126,7 @@ class IncrementConfig:
     batch_files: int = 2000  # files extracted per Delta commit (a killed append redoes at most one batch)
     prune: bool = False  # append: delete rows of files no longer in the bank
     refit: bool = False  # append: refit the models on every Training row and rewrite every reduced vector
+    evaluate: bool = False  # append without refit: evaluate the whole table anyway (the models did not change)
 
 
 @dataclass(frozen=True)

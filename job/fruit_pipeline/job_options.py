@@ -102,6 +102,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refit", action="store_true", default=None,
                    help="append: refit the models on every Training row and rewrite every reduced vector (TOML: "
                         "increment.refit; default: apply OUTPUT/models)")
+    p.add_argument("--evaluate", action="store_true", default=None,
+                   help="append without --refit: evaluate the classifier on the whole table anyway (TOML: "
+                        "increment.evaluate; default: skipped, the models did not change)")
     p.add_argument("--batch-files", type=int, metavar="N",
                    help="append: files per Delta commit; a killed append redoes at most one batch (TOML: "
                         "increment.batch_files; default 2000)")
@@ -137,6 +140,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         (("increment", "prune"), getattr(args, "prune", None)),
         (("increment", "refit"), getattr(args, "refit", None)),
         (("increment", "batch_files"), getattr(args, "batch_files", None)),
+        (("increment", "evaluate"), getattr(args, "evaluate", None)),
     ]
     out: dict[str, Any] = {}
     for keys, value in pairs:

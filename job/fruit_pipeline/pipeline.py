@@ -283,11 +283,24 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         result.evaluation = {"skipped": _no_evaluation_reason(cfg, models_uri)}
     if "skipped" in result.evaluation:
         log.warning("evaluation skipped: %s", result.evaluation["skipped"])
+    return finish(spark, cfg, result, clock, guard, metrics, started, features, lambda: ex.tally)
+
+
+def finish(spark: SparkSession, cfg: PipelineConfig, result: RunResult, clock: StageClock, guard: OutputGuard,
+           metrics: JobMetrics, started: float, features: DataFrame, tally: Callable[[], accounting.Tally],
+           log_entry: Callable[[], dict[str, Any]] | None = None, in_place: bool = False) -> dict[str, Any]:
+    """The end every run shares: the "report" stage (`tally()` counts the rows first, inside it), the manifest
+    (plus `log_entry()`'s entries), the commit (`in_place`: the append's tables are already committed), the
+    metrics. Returns the manifest."""
     with clock.stage("report"):
+        counted = tally()
         result.durations_s = dict(clock.durations)
-        _report(spark, cfg, features, ex.tally, result, staging, time.monotonic() - started)
+        _report(spark, cfg, features, counted, result, guard.staging_uri, time.monotonic() - started)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
-    manifest = guard.commit(manifest_for(cfg, result, spark, started))
-    metrics.finished(result, ex.tally.keypoint_histogram)
+    manifest = manifest_for(cfg, result, spark, started)
+    if log_entry is not None:
+        manifest.update(log_entry())
+    manifest = guard.commit(manifest, in_place=in_place)
+    metrics.finished(result, counted.keypoint_histogram)
     return manifest

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -138,3 +139,62 @@ def test_s3a_second_append_at_once_is_refused(s3_server, tmp_path: Path):
     assert first.wait(timeout=900) == 0, first.stderr.read()[-3000:]
     m = json.loads(client.get_object(Bucket="busy", Key="out/manifest.json")["Body"].read())
     assert m["increment"]["new"] == 4 and m["counts"]["features_rows"] == 12
+
+
+def _copy_prefix(client, bucket: str, source: str, target: str) -> None:
+    """Copy every object below `source` to the same place below `target` (a whole output: tables, models, log)."""
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=source):
+        for obj in page.get("Contents", []):
+            client.copy_object(Bucket=bucket, Key=target + obj["Key"][len(source):],
+                               CopySource={"Bucket": bucket, "Key": obj["Key"]})
+
+
+def _commits(client, bucket: str, table: str) -> int:
+    """Commits in a Delta table's log (its `_delta_log/NNN.json` objects)."""
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{table}/_delta_log/")
+    return sum(1 for obj in listed.get("Contents", []) if obj["Key"].endswith(".json"))
+
+
+def test_s3a_killed_append_rerun_equals_an_uninterrupted_one(spark, s3_server, tmp_path: Path):
+    """Acceptance 3 on S3: SIGKILL after the first of three batch commits, the same command again: the tables equal
+    those of an uninterrupted append of the same bank, with no duplicates."""
+    from tests.conftest import run_cli
+
+    spec = BankSpec(tmp_path / "full", classes=3, per_class=8, test_fraction=0.25, seed=47)
+    client, toml, _a, b, rels = _bank_a_on_s3(s3_server, tmp_path, "resume", spec, 4)
+    env = {**os.environ, **s3_server.env(), "FRUIT_PIPELINE_LOCK_LEASE_S": "4"}
+
+    def command(out: str) -> list[str]:
+        return ["-q", "run", "--input", "s3a://resume/bank", "--output", f"s3a://resume/{out}", "--config", str(toml),
+                *SMALL_FLAGS, "--mode", "append", "--batch-files", "2"]
+
+    first = run_cli(*command("ref")[:-4], env=env)  # the overwrite run on A
+    assert first.returncode == 0, first.stderr[-3000:]
+    _copy_prefix(client, "resume", "ref/", "out/")
+    upload(b, "s3a://resume/bank", client=client)
+    ref = run_cli(*command("ref"), env=env)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    start = _commits(client, "resume", "out/features")
+    proc = subprocess.Popen([sys.executable, "-m", "fruit_pipeline", *command("out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while _commits(client, "resume", "out/features") == start:
+        assert proc.poll() is None, f"the run ended before a commit: {proc.stderr.read()[-3000:]}"
+        assert time.monotonic() < deadline, "no batch committed after 300 s"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver, its JVM and Python workers, at once
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    committed = _commits(client, "resume", "out/features") - start
+    assert 1 <= committed < 3 and len(rels) == 6  # killed in the middle: some of the three batches committed
+    again = run_cli(*command("out"), env=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    inc = json.loads(client.get_object(Bucket="resume", Key="out/manifest.json")["Body"].read())["increment"]
+    left = 6 - 2 * committed  # only what was not committed is extracted again
+    assert (inc["new"], inc["extracted"], inc["unchanged"]) == (left, left, 24 - left)
+    rows = {}
+    for out in ("out", "ref"):
+        for name in ("features", "errors"):
+            table = _download(client, "resume", f"{out}/{name}/", tmp_path / out / name)
+            rows[out, name] = table_rows(spark, table.parent, name)
+    assert rows["out", "features"] == rows["ref", "features"] and rows["out", "errors"] == rows["ref", "errors"] == []
+    assert len({r["path"] for r in rows["out", "features"]}) == len(rows["out", "features"]) == 24  # no duplicates

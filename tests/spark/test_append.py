@@ -87,6 +87,22 @@ def test_append_with_refit_equals_a_full_run_on_a_plus_b(spark, banks, tmp_path)
     assert np.allclose(m["reduction"]["explained_variance"], full["reduction"]["explained_variance"], rtol=1e-12)
 
 
+def test_an_append_without_refit_evaluates_the_whole_table_only_when_asked(spark, banks, tmp_path):
+    _a, b, _rels = banks
+    bank = _bank_a_then_b(banks, tmp_path)
+    evaluated = {**SMALL, "evaluation": {"enabled": True}}
+    run(spark, bank, tmp_path / "out", **evaluated)
+    add_files(b, bank)
+    m = run(spark, bank, tmp_path / "out", increment={"mode": "append"}, **evaluated)
+    assert m["evaluation"] == {"skipped": "append without --refit: the models did not change; use --evaluate to "
+                                          "evaluate the whole table"}
+    assert "Evaluation skipped: append without --refit" in (tmp_path / "out" / "report" / "index.html").read_text()
+    asked = run(spark, bank, tmp_path / "out", increment={"mode": "append", "evaluate": True}, **evaluated)
+    ev = asked["evaluation"]  # acceptance 5: the classifier on every row of the table, A's and B's
+    assert (ev["train_rows"], ev["test_rows"]) == (18, 6) and sum(map(sum, ev["confusion"])) == 6
+    assert asked["increment"]["extracted"] == 0
+
+
 def test_changed_file_replaced_deleted_file_reported_then_pruned(spark, banks, tmp_path, caplog):
     a, _b, _rels = banks
     bank = _bank_a_then_b(banks, tmp_path)

@@ -1,23 +1,21 @@
 """The append's plan: the bank against the tables by (path, size, mtime), and its batches (pure)."""
 
-from fruit_pipeline.stages.increment import Source, batches, classify
+from fruit_pipeline.stages.increment import Changes, batches, from_groups, plan
 from fruit_pipeline.stages.output_guard import is_table_file
 
 
-def test_new_changed_deleted_unchanged():
-    listed = {"a": Source(10, 1000), "b": Source(11, 1000), "c": Source(12, 2000), "e": Source(5, 5)}
-    recorded = {"a": Source(10, 1000), "b": Source(99, 1000), "c": Source(12, 1000), "d": Source(1, 1)}
-    got = classify(listed, recorded)
-    assert (got.new, got.changed, got.deleted, got.unchanged) == (["e"], ["b", "c"], ["d"], 1)
-    assert got.to_extract == ["b", "c", "e"]
-    assert got.counts() == {"new": 1, "changed": 2, "deleted": 1, "unchanged": 1}
+def test_changes_from_the_comparison_groups():
+    got = from_groups([("unchanged", 7, [], [], 70), ("new", 2, ["e", "a"], ["e"], 15),
+                       ("changed", 1, ["b"], [], 11), ("deleted", 1, ["d"], [], 0)])
+    assert (got.new, got.changed, got.deleted, got.unchanged) == (["a", "e"], ["b"], ["d"], 7)
+    assert got.to_extract == ["a", "b", "e"] and got.unscanned == ["e"] and got.extract_bytes == 26
+    assert got.counts() == {"new": 2, "changed": 1, "deleted": 1, "unchanged": 7} and got.listed == 10
 
 
-def test_a_path_in_both_tables_is_redone():
-    """An append killed between its features and errors commits: the path is extracted again."""
-    same = {"a": Source(10, 1000)}
-    assert classify(same, same, {"a"}).changed == ["a"]
-    assert classify(same, same).unchanged == 1
+def test_plan_merges_changed_paths_first_then_inserts_new_ones():
+    changes = Changes(new=["a", "c", "d"], changed=["b", "e", "f"], deleted=["z"], unchanged=4)
+    assert plan(changes, 2) == [(["b", "e"], True), (["f"], True), (["a", "c"], False), (["d"], False)]
+    assert plan(Changes(unchanged=3), 2) == []
 
 
 def test_batches_cover_every_path_once_in_order():

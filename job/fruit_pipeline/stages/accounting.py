@@ -108,9 +108,14 @@ CHECK_LIMIT = 1000  # existence checks on the driver; beyond this the two causes
 
 
 def unscanned_errors(spark: SparkSession, indexed: DataFrame, listing: DataFrame) -> DataFrame:
-    """Indexed files no scan returns: empty (scans skip 0-byte files) or removed since the listing.
-    They are few in any sane bank, so the driver tells the two apart with one existence check each."""
-    paths = [r["path"] for r in indexed.join(listing.select("path"), "path", "left_anti").collect()]
+    """Indexed files no scan returns: empty (scans skip 0-byte files) or removed since the listing."""
+    missing = indexed.join(listing.select("path"), "path", "left_anti")
+    return unscanned_rows(spark, [r["path"] for r in missing.collect()])
+
+
+def unscanned_rows(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """Error rows (path, file_bytes, stage, reason) of files no scan returned. They are few in any sane bank, so the
+    driver tells the two causes apart with one existence check each."""
     rows = []
     for i, path in enumerate(paths):
         if i >= CHECK_LIMIT:

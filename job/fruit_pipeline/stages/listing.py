@@ -12,7 +12,10 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable, Iterator
 
+from py4j.protocol import Py4JJavaError
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
@@ -96,6 +99,8 @@ class Survey:
     images: dict[str, str] = field(default_factory=dict)  # path as Spark writes it -> path under the bank
     skips: Skips = field(default_factory=Skips)
     top_folders: set[str] = field(default_factory=set)  # first folder of each image's path under the bank
+    # with stats: (path, size in bytes, modification time in ms since the epoch) of each image, in walk order
+    stats: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def local_root(uri: str) -> str | None:
@@ -107,8 +112,12 @@ def local_root(uri: str) -> str | None:
     return os.path.abspath(uri)
 
 
-def _walk_local(root: str):
-    """(path as Spark writes it, path relative to root, dangling) for every non-folder entry; follows links."""
+Entry = tuple[str, str, bool, Callable[[], tuple[int, int]]]
+
+
+def _walk_local(root: str) -> Iterator[Entry]:
+    """(path as Spark writes it, path relative to root, dangling, stat) for every non-folder entry; follows links.
+    stat() gives (size, mtime ms) as Hadoop's local file system reports them (links followed, ms truncated)."""
     seen = {os.path.realpath(root)}
     stack = [root]
     while stack:
@@ -122,12 +131,23 @@ def _walk_local(root: str):
                         stack.append(entry.path)
                     continue
                 dangling = entry.is_symlink() and not os.path.exists(entry.path)
-                yield "file:" + entry.path, os.path.relpath(entry.path, root).replace(os.sep, "/"), dangling
+                yield ("file:" + entry.path, os.path.relpath(entry.path, root).replace(os.sep, "/"), dangling,
+                       partial(_local_stat, entry.path))
 
 
-def _walk_hadoop(spark: SparkSession, uri: str):
+def _local_stat(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns // 1_000_000
+
+
+# The tail of Hadoop's FileStatus.toString (S3AFileStatus and others append after it): size and mtime in ms.
+STATUS_TAIL = re.compile(r"; length=(\d+); replication=\d+; blocksize=\d+; modification_time=(\d+);")
+
+
+def _walk_hadoop(spark: SparkSession, uri: str) -> Iterator[Entry]:
     """The same for any Hadoop file system (s3a:, s3: on EMR), through its recursive (flat, paged) listing.
-    The paths cross from the JVM as one NUL-separated string, not one Py4J round trip per file."""
+    The paths, and the statuses' texts (for size and mtime), cross from the JVM as one NUL-separated string each,
+    not one Py4J round trip per file."""
     jvm = spark.sparkContext._jvm
     root = jvm.org.apache.hadoop.fs.Path(uri)
     fs = root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
@@ -138,24 +158,51 @@ def _walk_hadoop(spark: SparkSession, uri: str):
     typed = jvm.java.util.Arrays.copyOf(statuses.toArray(), statuses.size(),
                                         jvm.java.lang.Class.forName("[Lorg.apache.hadoop.fs.FileStatus;"))
     paths = jvm.org.apache.hadoop.fs.FileUtil.stat2Paths(typed)
-    for path in jvm.scala.collection.immutable.ArraySeq.unsafeWrapArray(paths).mkString("\0").split("\0"):
-        yield path, path[len(prefix):] if path.startswith(prefix) else path.rsplit("/", 1)[-1], False
+    wrap = jvm.scala.collection.immutable.ArraySeq.unsafeWrapArray
+    texts: list[str] = []
+
+    def stat(i: int) -> tuple[int, int]:
+        if not texts:  # the statuses' texts, fetched once, only when some stat is asked for
+            texts.extend(wrap(typed).mkString("\0").split("\0"))
+        length, mtime = STATUS_TAIL.findall(texts[i])[-1]
+        return int(length), int(mtime)
+
+    for i, path in enumerate(wrap(paths).mkString("\0").split("\0")):
+        yield path, path[len(prefix):] if path.startswith(prefix) else path.rsplit("/", 1)[-1], False, partial(stat, i)
 
 
-def survey(spark: SparkSession, uri: str) -> Survey:
-    """Walk the bank once and sort each file into `images` or `skips` (rules in bank_files)."""
+def survey(spark: SparkSession, uri: str, stats: bool = False) -> Survey:
+    """Walk the bank once and sort each file into `images` or `skips` (rules in bank_files); with `stats`, also
+    the size and modification time of each image (`Survey.stats`)."""
     root = local_root(uri)
     entries = _walk_local(root) if root is not None else _walk_hadoop(spark, uri)
     result = Survey()
-    for path, rel, dangling in entries:
+    for path, rel, dangling, stat in entries:
         reason = skip_reason(rel, dangling)
         if reason is None:
+            if stats:
+                try:
+                    result.stats.append((path, *stat()))
+                except FileNotFoundError:  # removed during the walk: not in the bank
+                    continue
             result.images[path] = rel
             if "/" in rel:
                 result.top_folders.add(rel.split("/", 1)[0])
         else:
             result.skips.add(rel, reason)
     return result
+
+
+def survey_input(spark: SparkSession, uri: str, stats: bool = False) -> Survey:
+    """`survey`, with a missing or unreadable input as a one-line PipelineError."""
+    try:
+        return survey(spark, uri, stats)
+    except FileNotFoundError:
+        raise PipelineError(f"input not found: {uri}") from None
+    except Py4JJavaError as exc:
+        if "java.io.FileNotFoundException" in str(exc):
+            raise PipelineError(f"input not found: {uri}") from None
+        raise PipelineError(describe_read_error(uri, exc)) from None
 
 
 def reconcile(spark: SparkSession, bank: DataFrame, found: Survey, indexed: int) -> Skips:

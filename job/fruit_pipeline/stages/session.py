@@ -39,6 +39,11 @@ def build_session(cfg: PipelineConfig) -> SparkSession:
     if "spark.sql.files.minPartitionNum" not in cfg.spark.conf:
         tasks = default_parallelism(spark) * cfg.spark.partitions_per_core
         spark.conf.set("spark.sql.files.minPartitionNum", str(tasks))
+    if "spark.sql.sources.parallelPartitionDiscovery.parallelism" not in cfg.spark.conf:
+        # reading many literal paths (an append's batch) lists them in a Spark job of one task per path by
+        # default (1,000 tasks: 2.8 s on 2 cores for a 1,000-file batch); a few tasks per core do the same
+        tasks = default_parallelism(spark) * cfg.spark.partitions_per_core
+        spark.conf.set("spark.sql.sources.parallelPartitionDiscovery.parallelism", str(tasks))
     log.info("spark %s session %s on %s", spark.version, spark.sparkContext.applicationId, spark.sparkContext.master)
     if cfg.metrics.enabled:
         from .metrics_conf import announce
