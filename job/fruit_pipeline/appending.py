@@ -11,9 +11,10 @@ The run's lock (`output_guard`) is held throughout: a second writer is refused b
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark import StorageLevel
@@ -173,11 +174,13 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     inc = cfg.increment
     log.info("append %s: %s -> %s", result.run_id, cfg.input, cfg.output)
     guard.own_tables()
-    models = None if inc.refit or not cfg.reduction.enabled else saved_models(spark, cfg.output)
+    with ThreadPoolExecutor(max_workers=1) as side:  # loading the models (short Spark jobs) overlaps the listing
+        loading = None if inc.refit or not cfg.reduction.enabled else side.submit(saved_models, spark, cfg.output)
+        with clock.stage("list"):
+            changes, found = _compare(spark, cfg)
+        models = loading.result() if loading is not None else None
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
-    with clock.stage("list"):
-        changes, found = _compare(spark, cfg)
     clock.total = len(found.stats)
     counts = changes.counts()
     log.info("append: %(new)d new, %(changed)d changed, %(deleted)d deleted, %(unchanged)d unchanged file(s)", counts)
