@@ -38,8 +38,8 @@ def with_source(rows: DataFrame, bank: DataFrame) -> DataFrame:
 
 
 def _writer(df: DataFrame, name: str):
-    if name != FEATURES:
-        return df.coalesce(1).write.format("delta")
+    if name != FEATURES:  # one file; repartition, not coalesce: the scan upstream stays one task per partition
+        return df.repartition(1).write.format("delta")
     writer = df.write.format("delta").partitionBy("split")
     for column in NO_DICTIONARY_COLUMNS:
         writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
