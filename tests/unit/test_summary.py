@@ -56,6 +56,8 @@ def test_report_has_counts_errors_timings_parameters_and_a_sample_grid(tmp_path)
     green = (pixels[..., 1] > 200) & (pixels[..., 0] < 80) & (pixels[..., 2] < 80)  # the keypoints' colour
     tiles = [green[22:222, c * 200:(c + 1) * 200].sum() for c in range(3)]
     assert tiles[0] == 0 and tiles[1] > 0 and tiles[2] > 0  # 0, 1 and 2 keypoints drawn
+    dark = pixels.sum(axis=-1) < 200  # the "N kp" caption, bottom left of each tile (the corner is white there)
+    assert all(dark[222 - 15:222, c * 200:c * 200 + 40].any() for c in range(3))
     page = (tmp_path / "index.html").read_text()
     assert "<tr><td>error rows</td><td>1</td></tr>" in page
     assert "<td>file:/b/A/bad&lt;1&gt;.jpg</td><td>decode</td><td>truncated JPEG</td>" in page

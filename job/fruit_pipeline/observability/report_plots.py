@@ -121,7 +121,7 @@ def _sample_tile(sample: dict[str, Any], size: int) -> np.ndarray | None:
     bgr = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_NEAREST)
     keypoints = [cv2.KeyPoint(float(x) * sx, float(y) * sy, max(float(d) * sx, 1.0)) for x, y, d in sample["keypoints"]]
     tile = cv2.drawKeypoints(bgr, keypoints, None, (0, 255, 0), cv2.DRAW_MATCHES_FLAGS_DRAW_RICH_KEYPOINTS)
-    cv2.putText(tile, f"{len(keypoints)} kp", (3, size - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
+    cv2.putText(tile, f"{len(keypoints)} kp", (3, size - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
                 cv2.LINE_AA)
     return tile
 
