@@ -72,8 +72,8 @@ def evaluate(reduced: DataFrame, cfg: EvaluationConfig,
     `{"skipped": reason}` when a split is missing or Training has fewer than 2 labels. `on_step` is called as
     each of `steps(cfg)` starts."""
     on_step("prepare")
-    # only the columns the classifiers read, cached once for the preparation's few scans (labels, counts, indexer);
-    # the descriptors and keypoints are never cached here
+    # only the columns the classifiers read, cached once for the three scans of them (the split x label counts, the
+    # Training and the Test caches); the descriptors and keypoints are never cached here
     small = reduced.select("path", "label", "split", "bovw", "colour_hist", "features").persist(
         StorageLevel.MEMORY_AND_DISK)
     try:
