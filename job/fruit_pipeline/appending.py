@@ -14,19 +14,17 @@ import dataclasses
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
 from .config import PipelineConfig
 from .errors import PipelineError
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock
 from .observability.report_samples import first_errors
-from .stages import accounting, evaluation, extraction, feature_table, fs, increment, listing, reduction, writing
+from .stages import accounting, evaluation, feature_table, file_rows, fs, increment, listing, reduction, writing
 from .stages.feature_table import ERRORS, FEATURES
 from .stages.output_guard import OutputGuard
 
@@ -42,49 +40,8 @@ def saved_models(spark: SparkSession, output: str) -> reduction.Models | None:
     return reduction.Models.load(uri, spark)
 
 
-@dataclass
-class Batch:
-    """One batch's rows, ready to commit: features (projected with the models), errors, and what they hold."""
-
-    features: DataFrame
-    errors: DataFrame
-    extracted: DataFrame
-    feature_rows: int
-    error_rows: int
-    cached: tuple[DataFrame, ...]  # released after the commit
-
-    def unpersist(self) -> None:
-        for df in self.cached:
-            df.unpersist()
-
-
-def _batch_rows(spark: SparkSession, paths: list[str], unscanned: set[str], cfg: PipelineConfig,
-                models: reduction.Models | None) -> Batch:
-    """The rows of the files `paths`, with source_mtime. The batch reads only its own files (each path given
-    literally), not the whole bank filtered. `unscanned`: paths no scan returns (0-byte files): error rows."""
-    part = listing.image_reader(spark, cfg.input).load([listing.escape_glob(p) for p in paths])
-    extracted = extraction.extract(part, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
-    kinds = {bool(r["ok"]): int(r["n"]) for r in  # also fills the cache
-             extracted.groupBy(F.col("error_stage").isNull().alias("ok")).agg(F.count("*").alias("n")).collect()}
-    features = extraction.feature_rows(extracted)
-    errors = extraction.error_rows(extracted)
-    error_rows, cached = kinds.get(False, 0), [extracted]
-    missing = [p for p in paths if p in unscanned]
-    scanned = len(paths) - len(missing)
-    if missing or sum(kinds.values()) < scanned:  # empty, too large or vanished files: from the listing
-        more = accounting.listing_errors(listing.list_images(part), extracted, cfg.extraction.max_file_bytes,
-                                         accounting.unscanned_rows(spark, missing) if missing else None)
-        more = more.persist(StorageLevel.MEMORY_AND_DISK)
-        error_rows += more.count()
-        cached.append(more)
-        errors = errors.unionByName(more)
-    if models is not None:
-        features = reduction.transform(features, models)
-    return Batch(feature_table.with_source(features, part), feature_table.with_source(errors, part), extracted,
-                 kinds.get(True, 0), error_rows, tuple(cached))
-
-
-def _commit_batch(spark: SparkSession, output: str, paths: list[str], batch: Batch, replace: bool) -> None:
+def _commit_batch(spark: SparkSession, output: str, paths: list[str], batch: file_rows.FileRows,
+                  replace: bool) -> None:
     """Two Delta commits: features, then errors. New paths (`replace` False: in neither table) are a plain insert
     per table, skipped when it has no rows. Changed paths are a MERGE per table that replaces their rows and drops
     those that moved to the other table. A kill between the two commits leaves the errors of new paths absent from
@@ -95,7 +52,7 @@ def _commit_batch(spark: SparkSession, output: str, paths: list[str], batch: Bat
         if batch.error_rows:
             feature_table.append(spark, output, ERRORS, batch.errors)
         return
-    feature_paths = {r["path"] for r in extraction.feature_rows(batch.extracted).select("path").collect()}
+    feature_paths = batch.feature_paths()
     feature_table.merge(spark, output, FEATURES, batch.features, sorted(set(paths) - feature_paths))
     feature_table.merge(spark, output, ERRORS, batch.errors, sorted(feature_paths))
 
@@ -113,21 +70,10 @@ def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, result: Any) 
     return models
 
 
-def _table_tally(spark: SparkSession, output: str) -> accounting.Tally:
-    """The extraction tally over the whole tables (what the report and the counts describe)."""
-    features = feature_table.read(spark, output, FEATURES).select(
-        "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage"))
-    if feature_table.is_table(spark, feature_table.table_uri(output, ERRORS)):
-        errors = feature_table.read(spark, output, ERRORS).select(
-            "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage"))
-        features = features.unionByName(errors)
-    return accounting.tally(features)
-
-
 def _count(spark: SparkSession, output: str, result: Any, found: listing.Survey,
            changes: increment.Changes) -> accounting.Tally:
     """The whole tables' tally (small columns only), with the run's counts set in `result` from it."""
-    tally = _table_tally(spark, output)
+    tally = accounting.table_tally(spark, output)
     result.input_files = len(found.stats) + found.skips.image_files
     result.skipped = found.skips.as_dict()
     result.features_rows = tally.feature_rows
@@ -191,7 +137,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     unscanned = set(changes.unscanned)
     with clock.stage("extract"):
         for number, (paths, replace) in enumerate(todo, 1):
-            batch = _batch_rows(spark, paths, unscanned, cfg, models)
+            batch = file_rows.rows_of(spark, cfg.input, paths, cfg.extraction, models, unscanned)
             _commit_batch(spark, cfg.output, paths, batch, replace)
             batch.unpersist()
             log.info("append: batch %d/%d committed (%d file(s), %s)", number, len(todo), len(paths),

@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from .bank_files import Skips
 from .config import PipelineConfig, to_dict
 from .errors import PipelineError
-from .imaging.labels import TRAINING, no_training_message
+from .imaging.labels import no_training_message
 from .observability import cost
 from .observability.metrics import JobMetrics
 from .observability.progress import StageClock, Step
@@ -26,7 +26,7 @@ from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
 from .observability.report_samples import first_errors, report_samples
-from .stages import accounting, evaluation, extraction, feature_table, fs, listing, reduction, writing
+from .stages import accounting, evaluation, extraction, feature_table, file_rows, fs, listing, reduction, writing
 from .stages.output_guard import OutputGuard
 from .stages.session import build_session
 
@@ -58,45 +58,18 @@ def _new_run_id() -> str:
 
 
 @dataclass
-class Extraction:
-    """The bank's file index, the cached extraction rows and their tally; listing errors only when needed."""
+class Listed:
+    """The bank as listed: its binaryFile DataFrame (no content read yet), the files in Spark's file index, the
+    files skipped with their reasons, and the first folder of each image's path."""
 
-    spark: SparkSession
     bank: DataFrame
-    extracted: DataFrame
-    tally: accounting.Tally
     indexed: int
-    skips: Skips = field(default_factory=Skips)
-    top_folders: set[str] = field(default_factory=set)
-    files: DataFrame | None = None
-    listing_errors: DataFrame | None = None
-
-    def errors(self, max_bytes: int) -> DataFrame:
-        """All error rows. Only when some indexed file was not extracted (empty, too large, vanished) is the
-        listing scanned and joined; it reads the file index built before extraction, so nothing is re-listed."""
-        errors = extraction.error_rows(self.extracted)
-        if self.tally.rows == self.indexed:
-            return errors
-        if self.listing_errors is None:
-            log.warning("%d listed file(s) were not extracted (empty, too large or vanished): see errors/",
-                        self.indexed - self.tally.rows)
-            self.files = listing.list_images(self.bank).persist(StorageLevel.MEMORY_AND_DISK)
-            unscanned = None
-            if self.indexed > self.files.count():
-                indexed = listing.indexed_paths(self.spark, self.bank)
-                unscanned = accounting.unscanned_errors(self.spark, indexed, self.files)
-            self.listing_errors = accounting.listing_errors(self.files, self.extracted, max_bytes, unscanned)
-            self.listing_errors = self.listing_errors.persist(StorageLevel.MEMORY_AND_DISK)
-        return errors.unionByName(self.listing_errors)
-
-    def unpersist(self) -> None:
-        for df in (self.listing_errors, self.extracted, self.files):
-            if df is not None:
-                df.unpersist()
+    skips: Skips
+    top_folders: set[str]
 
 
-def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
-                 after_listing: Callable[[], None] | None = None) -> Extraction:
+def _list(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
+          after_listing: Callable[[], None] | None = None) -> Listed:
     with clock.stage("list"):
         bank = listing.load_images(spark, cfg.input)  # lists the files once, on the driver
         n_indexed = listing.indexed_file_count(bank)
@@ -108,34 +81,54 @@ def _extract_all(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
     clock.total = n_indexed
     if after_listing is not None:
         after_listing()
-    with clock.stage("extract", [Step("extract", 1)]):
-        extracted = extraction.extract(bank, cfg.extraction).persist(StorageLevel.MEMORY_AND_DISK)
-        tally = accounting.tally(extracted)  # also fills the cache
-    return Extraction(spark, bank, extracted, tally, n_indexed, skips, found.top_folders)
+    return Listed(bank, n_indexed, skips, found.top_folders)
 
 
-def _tally(result: RunResult, ex: Extraction) -> None:
-    """Counts for the manifest and metrics: the extraction's tally plus the (rare) listing errors."""
-    result.input_files = ex.indexed + ex.skips.image_files
-    result.skipped = ex.skips.as_dict()
-    result.warnings = accounting.label_warnings(ex.tally)
+def _write_features(spark: SparkSession, features: DataFrame, listed: Listed, staging: str,
+                    fitted: reduction.Models | None) -> None:
+    """The features table; the models fitted now (`fitted`) are saved by a second thread meanwhile."""
+    with ThreadPoolExecutor(max_workers=1) as side:  # the models' small writes overlap the features' Spark jobs
+        saving = side.submit(fitted.save, writing.models_uri(staging), spark) if fitted is not None else None
+        feature_table.write(feature_table.with_source(features, listed.bank), staging, feature_table.FEATURES)
+        if saving is not None:
+            saving.result()
+
+
+def _write_errors(spark: SparkSession, cfg: PipelineConfig, listed: Listed, staging: str) -> None:
+    """The errors table: every indexed file the features table does not hold, read again for its reason (empty,
+    too large, undecodable, no keypoints, vanished). A clean bank costs one count; only failed files are read."""
+    written = feature_table.read(spark, staging, feature_table.FEATURES)
+    failed: list[str] = []
+    if written.count() < listed.indexed:
+        failed = [r["path"] for r in listing.indexed_paths(spark, listed.bank)
+                  .join(written.select("path"), "path", "left_anti").collect()]
+        log.warning("%d listed file(s) gave no feature row: see errors/", len(failed))
+    rows = file_rows.rows_of(spark, cfg.input, failed, cfg.extraction)
+    errors = rows.errors
+    if rows.feature_rows:
+        errors = errors.unionByName(accounting.changed_during_run(rows.features))
+    feature_table.write(errors, staging, feature_table.ERRORS)
+    rows.unpersist()
+
+
+def _count(result: RunResult, listed: Listed, tally: accounting.Tally) -> None:
+    """Counts for the manifest and metrics, from the written tables' tally; every listed file must be in one."""
+    result.input_files = listed.indexed + listed.skips.image_files
+    result.skipped = listed.skips.as_dict()
+    result.warnings = accounting.label_warnings(tally)
     for warning in result.warnings:
         log.warning("%s", warning)
-    if ex.skips.files:
-        log.info("%s", ex.skips.summary())
-    result.features_rows = ex.tally.feature_rows
-    result.keypoints_total = ex.tally.keypoints_total
-    result.errors_by_stage = ex.tally.errors_by_stage()
-    result.bytes_read = ex.tally.file_bytes
-    if ex.listing_errors is not None:
-        by_stage, listed_bytes = accounting.stage_counts(ex.listing_errors)
-        for stage, n in by_stage.items():
-            result.errors_by_stage[stage] = result.errors_by_stage.get(stage, 0) + n
-        result.bytes_read += listed_bytes
+    if listed.skips.files:
+        log.info("%s", listed.skips.summary())
+    result.features_rows = tally.feature_rows
+    result.keypoints_total = tally.keypoints_total
+    result.errors_by_stage = tally.errors_by_stage()
+    result.bytes_read = tally.file_bytes
     result.error_rows = sum(result.errors_by_stage.values())
-    if result.features_rows + result.error_rows + ex.skips.image_files != result.input_files:
+    if result.features_rows + result.error_rows + listed.skips.image_files != result.input_files:
         raise PipelineError(f"accounting mismatch: {result.input_files} image files listed, {result.features_rows} "
-                            f"feature rows + {result.error_rows} error rows written + {ex.skips.image_files} skipped")
+                            f"feature rows + {result.error_rows} error rows written + {listed.skips.image_files} "
+                            "skipped")
 
 
 def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, started: float) -> dict[str, Any]:
@@ -197,10 +190,13 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
             guard.close()
 
 
-def _fit(cfg: PipelineConfig, features: DataFrame, clock: StageClock) -> reduction.Models:
+def _fit(cfg: PipelineConfig, features: DataFrame, clock: StageClock, top_folders: set[str]) -> reduction.Models:
     """Fit the vocabulary and PCA on Training (the "reduce" stage); nothing is left cached."""
     with clock.stage("reduce", reduction.fit_steps(cfg.reduction)):
-        return reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
+        try:
+            return reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
+        except reduction.NoTrainingImages:
+            raise PipelineError(no_training_message(top_folders)) from None
 
 
 def _executors(spark: SparkSession) -> int:
@@ -228,14 +224,6 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
         fs.copy_from_local(spark, tmp, fs.join(target, "report"))
 
 
-def _write_errors_and_models(spark: SparkSession, ex: Extraction, errors: DataFrame,
-                              models: reduction.Models | None, staging: str) -> None:
-    """The errors table, then the models (when fitted now): a few short Spark jobs, mostly driver-side latency."""
-    feature_table.write(feature_table.with_source(errors, ex.bank), staging, feature_table.ERRORS)
-    if models is not None:
-        models.save(writing.models_uri(staging), spark)
-
-
 def _no_evaluation_reason(cfg: PipelineConfig, models_uri: str | None) -> str:
     if models_uri:
         return "transform applies saved models; it does not evaluate"
@@ -253,28 +241,33 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     staging = guard.staging_uri  # everything is written here, then committed into cfg.output at the end
-    ex = _extract_all(spark, cfg, clock, after_listing)
-    features = extraction.feature_rows(ex.extracted)
-    errors = ex.errors(cfg.extraction.max_file_bytes)
-    if models is None and cfg.reduction.enabled and TRAINING not in {s for s, _l, _n in ex.tally.class_counts()}:
-        raise PipelineError(no_training_message(ex.top_folders))
-    if models is None and cfg.reduction.enabled:
-        models = _fit(cfg, features, clock)
+    listed = _list(spark, cfg, clock, after_listing)
+    extracted = extraction.extract(listed.bank, cfg.extraction)
+    fitting = models is None and cfg.reduction.enabled
+    if fitting:  # the fit reads the images before the write does: the one cache of a run, released after the write
+        with clock.stage("extract", [Step("extract", 1)]):
+            extracted = extracted.persist(StorageLevel.MEMORY_AND_DISK)
+            extracted.count()
+        models = _fit(cfg, extraction.feature_rows(extracted), clock, listed.top_folders)
     if models is not None:
         result.reduction = models.facts(cfg.reduction.pca_components, models_uri or writing.models_uri(cfg.output))
-    with clock.stage("write", [Step("features, errors, models", 14)]):
-        # the visual words and the projection are computed by the write itself: one pass, nothing cached
-        features = reduction.transform(features, models) if models is not None else features
-        save_models = models if models is not None and not models_uri else None
-        with ThreadPoolExecutor(max_workers=1) as side:  # the small writes overlap the large one's Spark jobs
-            small = side.submit(_write_errors_and_models, spark, ex, errors, save_models, staging)
-            feature_table.write(feature_table.with_source(features, ex.bank), staging, feature_table.FEATURES)
-            small.result()
-    # From here on only the written tables are read (their small columns): the extraction cache is released first.
-    _tally(result, ex)
+    # Without a fit this is the single pass: decode, ORB, colour (and the projection) run inside the features write.
+    features = extraction.feature_rows(extracted)
+    features = reduction.transform(features, models) if models is not None else features
+    features_step, errors_step = Step("features", 12), Step("errors", 6)
+    with clock.stage("write" if fitting else "extract", [features_step, errors_step] if fitting else [features_step]):
+        _write_features(spark, features, listed, staging, models if fitting else None)
+        if fitting:
+            clock.step(errors_step.name)
+            _write_errors(spark, cfg, listed, staging)
+    extracted.unpersist()
+    if not fitting:
+        with clock.stage("write", [errors_step]):
+            _write_errors(spark, cfg, listed, staging)
+    tally = accounting.table_tally(spark, staging)  # the counts come from what was written
+    _count(result, listed, tally)
     if result.error_rows:  # a Delta snapshot and a scan saved on clean banks
         result.errors_sample = first_errors(feature_table.read(spark, staging, feature_table.ERRORS))
-    ex.unpersist()
     features = feature_table.read(spark, staging, feature_table.FEATURES)
     if models is not None and not models_uri and cfg.evaluation.enabled:
         with clock.stage("evaluate", evaluation.steps(cfg.evaluation)):
@@ -283,7 +276,7 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         result.evaluation = {"skipped": _no_evaluation_reason(cfg, models_uri)}
     if "skipped" in result.evaluation:
         log.warning("evaluation skipped: %s", result.evaluation["skipped"])
-    return finish(spark, cfg, result, clock, guard, metrics, started, features, lambda: ex.tally)
+    return finish(spark, cfg, result, clock, guard, metrics, started, features, lambda: tally)
 
 
 def finish(spark: SparkSession, cfg: PipelineConfig, result: RunResult, clock: StageClock, guard: OutputGuard,

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from . import fs
+from . import feature_table, fs
 from ..imaging.labels import label_twins
 from .udfs import label_split
 
@@ -80,6 +80,18 @@ def tally(extracted: DataFrame) -> Tally:
     return Tally(sorted(groups, key=lambda g: (g.split, g.label, g.stage or "")), dict(sorted(histogram.items())))
 
 
+def table_tally(spark: SparkSession, output: str) -> Tally:
+    """The tally of the written tables OUTPUT/features and OUTPUT/errors (their small columns only, one Spark job):
+    what the run reports, counted from what it wrote."""
+    features = feature_table.read(spark, output, feature_table.FEATURES).select(
+        "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage"))
+    if feature_table.is_table(spark, feature_table.table_uri(output, feature_table.ERRORS)):
+        errors = feature_table.read(spark, output, feature_table.ERRORS).select(
+            "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage"))
+        features = features.unionByName(errors)
+    return tally(features)
+
+
 def label_warnings(tally: Tally) -> list[str]:
     """One line per group of labels that differ only by case or surrounding whitespace."""
     labels = sorted({label for _split, label, _n in tally.class_counts()})
@@ -105,12 +117,6 @@ def _with_label_split(df: DataFrame) -> DataFrame:
 EMPTY = "empty file (0 bytes)"
 VANISHED = "file disappeared between listing and reading"
 CHECK_LIMIT = 1000  # existence checks on the driver; beyond this the two causes are not told apart
-
-
-def unscanned_errors(spark: SparkSession, indexed: DataFrame, listing: DataFrame) -> DataFrame:
-    """Indexed files no scan returns: empty (scans skip 0-byte files) or removed since the listing."""
-    missing = indexed.join(listing.select("path"), "path", "left_anti")
-    return unscanned_rows(spark, [r["path"] for r in missing.collect()])
 
 
 def unscanned_rows(spark: SparkSession, paths: list[str]) -> DataFrame:
@@ -145,7 +151,11 @@ def listing_errors(listing: DataFrame, extracted: DataFrame, max_bytes: int,
     return _with_label_split(both).select("path", "label", "split", "file_bytes", "stage", "reason")
 
 
-def stage_counts(errors: DataFrame) -> tuple[dict[str, int], int]:
-    """(error rows per stage, their bytes) of a small error DataFrame."""
-    rows = errors.groupBy("stage").agg(F.count("*").alias("n"), F.sum("file_bytes").alias("bytes")).collect()
-    return {r["stage"]: int(r["n"]) for r in rows}, sum(int(r["bytes"] or 0) for r in rows)
+CHANGED = "file changed while the run read it; run again to extract it"
+
+
+def changed_during_run(features: DataFrame) -> DataFrame:
+    """Error rows for files that failed in the run's pass but gave a feature row when read again (rewritten in
+    between): the run cannot tell which content its other outputs saw."""
+    return features.select("path", "label", "split", "file_bytes", F.lit("read").alias("stage"),
+                           F.lit(CHANGED).alias("reason"), feature_table.SOURCE_MTIME)

@@ -40,6 +40,10 @@ FIT_ROWS_PER_PARTITION = 50_000
 TRAINING = "Training"
 
 
+class NoTrainingImages(PipelineError):
+    """The bank has no Training feature rows: nothing to fit the models on."""
+
+
 @dataclass
 class Models:
     """What `run` fits and `transform` reuses: the visual vocabulary (k x 256 float32 centres), the centring + PCA
@@ -259,7 +263,7 @@ def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig,
     # n_keypoints = len(descriptors): the descriptors are counted without exploding them
     rows, descriptors = training.agg(F.count(F.lit(1)), F.sum("n_keypoints")).first()
     if rows == 0:
-        raise PipelineError("no Training images: the vocabulary and PCA are fitted on the Training split only")
+        raise NoTrainingImages("no Training images: the vocabulary and PCA are fitted on the Training split only")
     centres = fit_vocabulary(features, cfg, descriptors or 0, on_step)
     on_step("visual words + PCA")
     return Models(centres, fit_reduction(training, rows, centres, cfg, extraction), extraction)
