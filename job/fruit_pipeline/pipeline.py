@@ -94,21 +94,24 @@ def _write_features(spark: SparkSession, features: DataFrame, listed: Listed, st
             saving.result()
 
 
-def _write_errors(spark: SparkSession, cfg: PipelineConfig, listed: Listed, staging: str) -> None:
+def _write_errors(spark: SparkSession, cfg: PipelineConfig, listed: Listed, staging: str) -> accounting.Tally:
     """The errors table: every indexed file the features table does not hold, read again for its reason (empty,
-    too large, undecodable, no keypoints, vanished). A clean bank costs one count; only failed files are read."""
-    written = feature_table.read(spark, staging, feature_table.FEATURES)
-    failed: list[str] = []
-    if written.count() < listed.indexed:
-        failed = [r["path"] for r in listing.indexed_paths(spark, listed.bank)
-                  .join(written.select("path"), "path", "left_anti").collect()]
-        log.warning("%d listed file(s) gave no feature row: see errors/", len(failed))
+    too large, undecodable, no keypoints, vanished); on a clean bank an empty table. Returns both tables' tally."""
+    written = accounting.table_tally(spark, staging, errors=False)
+    if written.rows == listed.indexed:
+        feature_table.write(file_rows.no_errors(spark, cfg.extraction), staging, feature_table.ERRORS)
+        return written
+    features = feature_table.read(spark, staging, feature_table.FEATURES)
+    failed = [r["path"] for r in listing.indexed_paths(spark, listed.bank)
+              .join(features.select("path"), "path", "left_anti").collect()]
+    log.warning("%d listed file(s) gave no feature row: see errors/", len(failed))
     rows = file_rows.rows_of(spark, cfg.input, failed, cfg.extraction)
     errors = rows.errors
     if rows.feature_rows:
         errors = errors.unionByName(accounting.changed_during_run(rows.features))
     feature_table.write(errors, staging, feature_table.ERRORS)
     rows.unpersist()
+    return accounting.table_tally(spark, staging)
 
 
 def _count(result: RunResult, listed: Listed, tally: accounting.Tally) -> None:
@@ -259,12 +262,11 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         _write_features(spark, features, listed, staging, models if fitting else None)
         if fitting:
             clock.step(errors_step.name)
-            _write_errors(spark, cfg, listed, staging)
+            tally = _write_errors(spark, cfg, listed, staging)
     extracted.unpersist()
     if not fitting:
         with clock.stage("write", [errors_step]):
-            _write_errors(spark, cfg, listed, staging)
-    tally = accounting.table_tally(spark, staging)  # the counts come from what was written
+            tally = _write_errors(spark, cfg, listed, staging)
     _count(result, listed, tally)
     if result.error_rows:  # a Delta snapshot and a scan saved on clean banks
         result.errors_sample = first_errors(feature_table.read(spark, staging, feature_table.ERRORS))

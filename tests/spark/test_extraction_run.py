@@ -153,3 +153,61 @@ def test_empty_input_is_a_clear_error(spark, tmp_path):
     with pytest.raises(PipelineError, match="no .jpg/.jpeg/.png files under"):
         run(spark, tmp_path / "bank", tmp_path / "out", **NO_REDUCTION)
     shutil.rmtree(tmp_path / "bank")
+
+
+def _changing_after_the_pass(monkeypatch, change):
+    """Calls `change()` once the features table is written, before the failed files are read again."""
+    from fruit_pipeline.stages import file_rows
+
+    rows_of = file_rows.rows_of
+
+    def changed_first(*args, **kwargs):
+        change()
+        return rows_of(*args, **kwargs)
+
+    monkeypatch.setattr(file_rows, "rows_of", changed_first)
+
+
+@pytest.mark.parametrize("change, stage, reason", [
+    ("fixed", "read", "file changed while the run read it"),  # now decodes: neither table may silently hold it
+    ("deleted", "read", "file disappeared between listing and reading"),
+    ("emptied", "decode", "empty file (0 bytes)"),
+])
+def test_a_failed_file_that_changes_before_its_reason_is_read_is_still_an_error_row(
+        spark, tmp_path, monkeypatch, change, stage, reason):
+    bank = tmp_path / "bank" / "Training" / "A"
+    bank.mkdir(parents=True)
+    (bank / "ok.jpg").write_bytes(jpeg(textured(1)))
+    junk = bank / "junk.jpg"
+    junk.write_bytes(b"not an image")
+    actions = {"fixed": lambda: junk.write_bytes(jpeg(textured(2))), "deleted": junk.unlink,
+               "emptied": lambda: junk.write_bytes(b"")}
+    _changing_after_the_pass(monkeypatch, actions[change])
+    m = run(spark, tmp_path / "bank", tmp_path / "out", **NO_REDUCTION)
+    assert m["counts"] == {"input_files": 2, "features_rows": 1, "error_rows": 1}
+    (err,) = errors(tmp_path / "out")
+    assert (err["path"].rsplit("/", 1)[1], err["stage"], err["label"]) == ("junk.jpg", stage, "A")
+    assert err["reason"].startswith(reason), err["reason"]
+    assert [r["path"].rsplit("/", 1)[1] for r in features(tmp_path / "out")] == ["ok.jpg"]
+
+
+@pytest.mark.parametrize("fit", [False, True])
+def test_only_a_run_that_fits_caches_the_extraction(spark, small_bank, tmp_path, monkeypatch, fit):
+    """Without a fit the features write is the single pass over the images; with one, the fit reads them first."""
+    write = feature_table.write
+    persisted = lambda: {int(k): str(v.name()) for k, v in spark.sparkContext._jsc.getPersistentRDDs().items()}  # noqa: E731
+    before = persisted()
+    cached_at_write: list[dict] = []
+
+    def watching(df, output, name):
+        if name == feature_table.FEATURES:
+            cached_at_write.append({k: v for k, v in persisted().items() if k not in before})
+        write(df, output, name)
+
+    monkeypatch.setattr(feature_table, "write", watching)
+    sections = {"reduction": {"vocabulary_size": 8, "pca_components": 4}} if fit else NO_REDUCTION
+    m = run(spark, small_bank, tmp_path / "out", **sections, evaluation={"enabled": False})
+    assert bool(cached_at_write[0]) == fit, cached_at_write
+    left = [name for k, name in persisted().items() if k not in before and not name.startswith("Delta Table State")]
+    assert left == []  # nothing of the run's stays cached (Delta keeps its own table states)
+    assert m["counts"]["features_rows"] == len(list(small_bank.rglob("*.jpg")))

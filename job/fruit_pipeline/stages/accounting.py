@@ -80,16 +80,15 @@ def tally(extracted: DataFrame) -> Tally:
     return Tally(sorted(groups, key=lambda g: (g.split, g.label, g.stage or "")), dict(sorted(histogram.items())))
 
 
-def table_tally(spark: SparkSession, output: str) -> Tally:
-    """The tally of the written tables OUTPUT/features and OUTPUT/errors (their small columns only, one Spark job):
-    what the run reports, counted from what it wrote."""
-    features = feature_table.read(spark, output, feature_table.FEATURES).select(
+def table_tally(spark: SparkSession, output: str, errors: bool = True) -> Tally:
+    """The tally of the written tables OUTPUT/features and (with `errors`, when it exists) OUTPUT/errors, from their
+    small columns only, in one Spark job: what the run reports, counted from what it wrote."""
+    rows = feature_table.read(spark, output, feature_table.FEATURES).select(
         "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage"))
-    if feature_table.is_table(spark, feature_table.table_uri(output, feature_table.ERRORS)):
-        errors = feature_table.read(spark, output, feature_table.ERRORS).select(
-            "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage"))
-        features = features.unionByName(errors)
-    return tally(features)
+    if errors and feature_table.is_table(spark, feature_table.table_uri(output, feature_table.ERRORS)):
+        rows = rows.unionByName(feature_table.read(spark, output, feature_table.ERRORS).select(
+            "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage")))
+    return tally(rows)
 
 
 def label_warnings(tally: Tally) -> list[str]:

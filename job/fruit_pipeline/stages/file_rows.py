@@ -58,6 +58,12 @@ def _load(spark: SparkSession, uri: str, paths: list[str]) -> tuple[DataFrame, l
         return reader.load([listing.escape_glob(p) for p in present]), gone
 
 
+def no_errors(spark: SparkSession, cfg: ExtractionConfig) -> DataFrame:
+    """An empty DataFrame with the errors table's columns (for a bank where every file gave a feature row)."""
+    nothing = spark.createDataFrame([], extraction.spark_schema(cfg))
+    return feature_table.with_source(extraction.error_rows(nothing), spark.createDataFrame([], BINARY_FILE_SCHEMA))
+
+
 def _scanned(part: DataFrame) -> set[str]:
     """Paths a scan of `part` returns (0-byte files are left out by every scan); no content is read."""
     return {r["path"] for r in listing.list_images(part).collect()}
