@@ -18,6 +18,7 @@ from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from .config import PipelineConfig
 from .errors import PipelineError
@@ -57,11 +58,14 @@ def _commit_batch(spark: SparkSession, output: str, paths: list[str], batch: fil
     feature_table.merge(spark, output, ERRORS, batch.errors, sorted(feature_paths))
 
 
-def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, result: Any) -> reduction.Models:
-    """Fit on every Training row of the features table and rewrite every reduced vector (one overwrite commit)."""
+def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, bank: list[str]) -> reduction.Models:
+    """Fit on the table's rows of the fit sample of the bank's paths `bank` (the images an overwrite run on this
+    bank fits on), then rewrite every reduced vector (one overwrite commit)."""
     table = feature_table.read(spark, cfg.output, FEATURES)
     raw = table.drop(*[c for c in REDUCED_COLUMNS if c in table.columns])
-    models = reduction.fit(raw, cfg.reduction, cfg.extraction)
+    chosen = reduction.fit_sample(bank, cfg.reduction.fit_images, cfg.reduction.seed)
+    sample = spark.createDataFrame([(p,) for p in chosen], "path string")
+    models = reduction.fit(raw.join(F.broadcast(sample), "path", "left_semi"), cfg.reduction, cfg.extraction)
     reduced = reduction.transform(raw, models).persist(StorageLevel.MEMORY_AND_DISK)
     reduced.count()  # fully computed from the current version before it is replaced
     feature_table.write(reduced, cfg.output, FEATURES)
@@ -150,7 +154,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     models_uri = writing.models_uri(cfg.output)
     if cfg.reduction.enabled and models is None:
         with clock.stage("reduce"):
-            models = _refit(spark, cfg, guard.staging_uri, result)
+            models = _refit(spark, cfg, guard.staging_uri, [path for path, _size, _ms in found.stats])
             refitted = True
     if models is not None:
         result.reduction = models.facts(cfg.reduction.pca_components, models_uri)

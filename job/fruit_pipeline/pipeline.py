@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from .bank_files import Skips
 from .config import PipelineConfig, to_dict
@@ -66,6 +67,7 @@ class Listed:
     indexed: int
     skips: Skips
     top_folders: set[str]
+    images: list[str]  # the image files' paths, as the scans' `path` column writes them
 
 
 def _list(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
@@ -81,7 +83,7 @@ def _list(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
     clock.total = n_indexed
     if after_listing is not None:
         after_listing()
-    return Listed(bank, n_indexed, skips, found.top_folders)
+    return Listed(bank, n_indexed, skips, found.top_folders, list(found.images))
 
 
 def _write_features(spark: SparkSession, features: DataFrame, listed: Listed, staging: str,
@@ -177,14 +179,18 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
     if before_spark is not None:
         before_spark()
     metrics = JobMetrics(cfg, result.run_id)
+    session = spark
     try:
         metrics.started()
+        session = spark or build_session(cfg)
         if cfg.increment.mode == "append" and not models_uri:
             from .appending import run_append
-            return run_append(cfg, spark or build_session(cfg), result, metrics, guard)
-        return _run(cfg, spark or build_session(cfg), result, metrics, guard, models_uri, after_listing)
+            return run_append(cfg, session, result, metrics, guard)
+        return _run(cfg, session, result, metrics, guard, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
+        if session is not None:
+            _end_tasks(session)
         raise
     finally:
         try:
@@ -193,13 +199,41 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
             guard.close()
 
 
-def _fit(cfg: PipelineConfig, features: DataFrame, clock: StageClock, top_folders: set[str]) -> reduction.Models:
-    """Fit the vocabulary and PCA on Training (the "reduce" stage); nothing is left cached."""
-    with clock.stage("reduce", reduction.fit_steps(cfg.reduction)):
+def _end_tasks(spark: SparkSession, timeout_s: float = 60.0) -> None:
+    """After a failure or Ctrl-C, before the staging folder is removed: cancel Spark's jobs and wait until their
+    running tasks have ended (a killed write task ends after the cancel returns), so none writes into it later."""
+    try:
+        spark.sparkContext.cancelAllJobs()
+        tracker = spark.sparkContext._jsc.sc().statusTracker()
+        deadline = time.monotonic() + timeout_s
+        while any(e.numRunningTasks() for e in tracker.getExecutorInfos()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    except Exception:  # noqa: BLE001 - the JVM is gone: nothing writes any more
+        log.debug("Spark already stopped", exc_info=True)
+
+
+def _fit(spark: SparkSession, cfg: PipelineConfig, listed: Listed, clock: StageClock,
+         cached: DataFrame | None) -> reduction.Models:
+    """The "reduce" stage: fit the vocabulary and PCA on the fit sample (`reduction.fit_sample`), read from the
+    `cached` extraction when there is one, else extracted here (cached while fitting). Nothing is left cached."""
+    steps = reduction.fit_steps(cfg.reduction)
+    with clock.stage("reduce", steps if cached is not None else [Step("extract the fit sample", 2), *steps]):
+        sample = reduction.fit_sample(listed.images, cfg.reduction.fit_images, cfg.reduction.seed)
+        if not sample:
+            raise PipelineError(no_training_message(listed.top_folders))
+        rows = file_rows.rows_of(spark, cfg.input, sample, cfg.extraction) if cached is None else None
+        if rows is not None:
+            training = extraction.feature_rows(rows.extracted)
+        else:
+            chosen = F.broadcast(spark.createDataFrame([(p,) for p in sample], "path string"))
+            training = extraction.feature_rows(cached).join(chosen, "path", "left_semi")
         try:
-            return reduction.fit(features, cfg.reduction, cfg.extraction, clock.step)
+            return reduction.fit(training, cfg.reduction, cfg.extraction, clock.step)
         except reduction.NoTrainingImages:
-            raise PipelineError(no_training_message(top_folders)) from None
+            raise PipelineError(no_training_message(listed.top_folders)) from None
+        finally:
+            if rows is not None:
+                rows.unpersist()
 
 
 def _executors(spark: SparkSession) -> int:
@@ -245,26 +279,29 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     staging = guard.staging_uri  # everything is written here, then committed into cfg.output at the end
     listed = _list(spark, cfg, clock, after_listing)
-    extracted = extraction.extract(listed.bank, cfg.extraction)
     fitting = models is None and cfg.reduction.enabled
-    if fitting:  # the fit reads the images before the write does: the one cache of a run, released after the write
+    extracted = extraction.extract(listed.bank, cfg.extraction)
+    cached = fitting and listed.indexed <= cfg.reduction.cached_fit_max_images
+    if cached:  # a small bank: extracted once, the fit reads its sample from the cache, the write reads the rest
         with clock.stage("extract", [Step("extract", 1)]):
             extracted = extracted.persist(StorageLevel.MEMORY_AND_DISK)
             extracted.count()
-        models = _fit(cfg, extraction.feature_rows(extracted), clock, listed.top_folders)
+    fitted = _fit(spark, cfg, listed, clock, extracted if cached else None) if fitting else None
+    models = models or fitted
     if models is not None:
         result.reduction = models.facts(cfg.reduction.pca_components, models_uri or writing.models_uri(cfg.output))
-    # Without a fit this is the single pass: decode, ORB, colour (and the projection) run inside the features write.
+    # Unless cached above, this is the single pass over the bank: decode, ORB, colour and the projection run inside
+    # the features write.
     features = extraction.feature_rows(extracted)
     features = reduction.transform(features, models) if models is not None else features
     features_step, errors_step = Step("features", 12), Step("errors", 6)
-    with clock.stage("write" if fitting else "extract", [features_step, errors_step] if fitting else [features_step]):
-        _write_features(spark, features, listed, staging, models if fitting else None)
-        if fitting:
+    with clock.stage("write" if cached else "extract", [features_step, errors_step] if cached else [features_step]):
+        _write_features(spark, features, listed, staging, fitted)
+        if cached:
             clock.step(errors_step.name)
             tally = _write_errors(spark, cfg, listed, staging)
     extracted.unpersist()
-    if not fitting:
+    if not cached:
         with clock.stage("write", [errors_step]):
             tally = _write_errors(spark, cfg, listed, staging)
     _count(result, listed, tally)

@@ -8,7 +8,6 @@ session fails if anything is left behind.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 

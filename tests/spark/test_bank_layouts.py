@@ -6,7 +6,7 @@ import pytest
 
 from fruit_pipeline.bank_files import HIDDEN
 from odd_bank import DIMENSIONS, PECHE_NFC, write_odd_bank
-from spark.helpers import errors, features, manifest, run
+from spark.helpers import errors, features, run
 from torture import jpeg, textured
 
 pytestmark = pytest.mark.spark

@@ -191,9 +191,11 @@ def test_a_failed_file_that_changes_before_its_reason_is_read_is_still_an_error_
     assert [r["path"].rsplit("/", 1)[1] for r in features(tmp_path / "out")] == ["ok.jpg"]
 
 
-@pytest.mark.parametrize("fit", [False, True])
-def test_only_a_run_that_fits_caches_the_extraction(spark, small_bank, tmp_path, monkeypatch, fit):
-    """Without a fit the features write is the single pass over the images; with one, the fit reads them first."""
+@pytest.mark.parametrize("fit, cached_fit_max_images", [(False, 25_000), (True, 0), (True, 25_000)])
+def test_only_a_small_bank_caches_its_extraction_for_the_fit(spark, small_bank, tmp_path, monkeypatch, fit,
+                                                              cached_fit_max_images):
+    """Without a fit, or above `cached_fit_max_images`, the features write is the single pass over the bank (the fit
+    read only its sample before it); a small bank that is fitted is cached once and written from the cache."""
     write = feature_table.write
     persisted = lambda: {int(k): str(v.name()) for k, v in spark.sparkContext._jsc.getPersistentRDDs().items()}  # noqa: E731
     before = persisted()
@@ -205,9 +207,24 @@ def test_only_a_run_that_fits_caches_the_extraction(spark, small_bank, tmp_path,
         write(df, output, name)
 
     monkeypatch.setattr(feature_table, "write", watching)
-    sections = {"reduction": {"vocabulary_size": 8, "pca_components": 4}} if fit else NO_REDUCTION
+    sections = {"reduction": {"vocabulary_size": 8, "pca_components": 4,
+                              "cached_fit_max_images": cached_fit_max_images}} if fit else NO_REDUCTION
     m = run(spark, small_bank, tmp_path / "out", **sections, evaluation={"enabled": False})
-    assert bool(cached_at_write[0]) == fit, cached_at_write
+    cached = fit and cached_fit_max_images > 0
+    assert len(cached_at_write) == 1 and bool(cached_at_write[0]) == cached, cached_at_write
     left = [name for k, name in persisted().items() if k not in before and not name.startswith("Delta Table State")]
     assert left == []  # nothing of the run's stays cached (Delta keeps its own table states)
     assert m["counts"]["features_rows"] == len(list(small_bank.rglob("*.jpg")))
+
+
+def test_a_cached_and_a_single_pass_run_fit_the_same_models(spark, small_bank, tmp_path):
+    """Caching is only a way to run: both fit on the same fit sample and write the same table."""
+    import numpy as np
+
+    small = {"vocabulary_size": 8, "pca_components": 4, "fit_images": 40}
+    for name, limit in (("cached", 25_000), ("pass", 0)):
+        run(spark, small_bank, tmp_path / name, reduction={**small, "cached_fit_max_images": limit},
+            evaluation={"enabled": False})
+    a, b = features(tmp_path / "cached"), features(tmp_path / "pass")
+    assert [(r["path"], r["bovw"]) for r in a] == [(r["path"], r["bovw"]) for r in b] and len(a) > 40
+    assert np.allclose([r["features"] for r in a], [r["features"] for r in b], rtol=0, atol=1e-9)

@@ -1,7 +1,6 @@
 """Split aliases and Test labels absent from Training, through reduction and evaluation (local Spark)."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -1,17 +1,21 @@
 """Visual vocabulary (OpenCV k-means in one Spark task), bag-of-visual-words, scaling + PCA; fitted on Training only.
 
-Fitting is made independent of how the input happened to be partitioned: descriptors are sampled by a hash of
-(bank key, index) and put in that order before the k-means fit, and the PCA data is hash-partitioned and sorted, so
-the same Training images give the same models whatever else (e.g. Test images) is in the bank.
+The models are fitted on the fit sample: at most `fit_images` Training images, chosen by a seeded hash of their bank
+key before anything is read (`fit_sample`). Fitting is made independent of how the input happened to be partitioned:
+descriptors are sampled by a hash of (bank key, index) and put in that order before the k-means fit, and the PCA
+data is hash-partitioned and sorted, so the same Training images give the same models whatever else (e.g. Test
+images) is in the bank.
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import json
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +30,7 @@ from pyspark.sql.types import ArrayType, FloatType, IntegerType, StructField, St
 from ..config import ExtractionConfig, ReductionConfig, from_mapping, to_dict
 from ..errors import PipelineError
 from ..imaging import colour
+from ..imaging.labels import label_and_split
 from ..imaging.visual_words import bovw_histograms
 from ..imaging.visual_words import fit_vocabulary as fit_centres
 from ..observability.progress import Step
@@ -100,6 +105,23 @@ def _load_vocabulary(uri: str, spark: SparkSession) -> np.ndarray:
 def bank_key(path: str = "path"):
     """`Split/Label/name.jpg`: identifies an image independently of where the bank is stored."""
     return F.regexp_extract(F.col(path), r"([^/]*/[^/]*/[^/]*)$", 1)
+
+
+def bank_key_of(path: str) -> str:
+    """`bank_key` of one path, in Python: its last three components."""
+    return "/".join(path.rstrip("/").split("/")[-3:])
+
+
+def fit_sample(paths: Iterable[str], limit: int, seed: int) -> list[str]:
+    """The Training images the models are fitted on, sorted: at most `limit` of the Training `paths`, those with the
+    smallest seeded BLAKE2b hash of their bank key (a bottom-k sample). The choice reads no image, depends neither on
+    where the bank is stored nor on its other splits, and keeps most of its images when the bank grows."""
+    training = [p for p in paths if label_and_split(p)[1] == TRAINING]
+
+    def rank(path: str) -> tuple[bytes, str]:
+        return hashlib.blake2b(f"{seed}\0{bank_key_of(path)}".encode(), digest_size=8).digest(), path
+
+    return sorted(heapq.nsmallest(limit, training, key=rank))
 
 
 def fit_partitions(rows: int) -> int:
@@ -222,16 +244,12 @@ def _reduction_pipeline(k: int) -> Pipeline:
 
 def fit_reduction(training: DataFrame, rows: int, centres: np.ndarray, cfg: ReductionConfig,
                   extraction: ExtractionConfig) -> PipelineModel:
-    """Centring + PCA on the visual words + colour of at most `cfg.pca_sample` Training rows (of `rows`; chosen by a
-    seeded hash of the bank key), keeping only components that carry variance (a warning says when fewer than
-    `cfg.pca_components` remain because the data are too small). Only the two histogram vectors are cached for the
-    fit, not the images' descriptors and keypoints."""
-    fraction = min(1.0, cfg.pca_sample / max(rows, 1))
-    if fraction < 1.0:
-        training = training.where(_bucket(F.xxhash64(bank_key(), F.lit(cfg.seed + 1))) < fraction)
+    """Centring + PCA on the visual words + colour of the `rows` Training rows, keeping only components that carry
+    variance (a warning says when fewer than `cfg.pca_components` remain because the data are too small). Only the
+    two histogram vectors are cached for the fit, not the images' descriptors and keypoints."""
     with_bovw = add_bovw(training.select("path", "descriptors", "colour_hist"), centres)
     vectors = with_vectors(with_bovw).select("path", "bovw_vec", "colour_vec")
-    train = deterministic(vectors, min(rows, cfg.pca_sample)).cache()
+    train = deterministic(vectors, rows).cache()
     try:
         rows = train.count()
         k = pca_size(cfg.pca_components, cfg.vocabulary_size + colour.n_bins(extraction.colour), rows)
@@ -256,8 +274,8 @@ def fit_steps(cfg: ReductionConfig) -> list[Step]:
 
 def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig,
         on_step: Callable[[str], None] = lambda _name: None) -> Models:
-    """Fit the vocabulary on Training descriptors, then PCA on Training visual words + colour. `on_step` is called
-    as each of `fit_steps` starts. Nothing is left persisted."""
+    """Fit the vocabulary on the Training descriptors of `features` (the fit sample's rows), then PCA on their visual
+    words + colour. `on_step` is called as each of `fit_steps` starts. Nothing is left persisted."""
     on_step("sample")
     training = features.where(F.col("split") == TRAINING)
     # n_keypoints = len(descriptors): the descriptors are counted without exploding them
