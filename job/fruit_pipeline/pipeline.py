@@ -9,6 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -87,13 +88,18 @@ def _list(spark: SparkSession, cfg: PipelineConfig, clock: StageClock,
 
 
 def _write_features(spark: SparkSession, features: DataFrame, listed: Listed, staging: str,
-                    fitted: reduction.Models | None) -> None:
-    """The features table; the models fitted now (`fitted`) are saved by a second thread meanwhile."""
-    with ThreadPoolExecutor(max_workers=1) as side:  # the models' small writes overlap the features' Spark jobs
-        saving = side.submit(fitted.save, writing.models_uri(staging), spark) if fitted is not None else None
+                    side_writes: list[Callable[[], None]]) -> None:
+    """The features table; `side_writes` (small: the models, an empty errors table) run in a second thread
+    meanwhile, their few short Spark jobs overlapping the large one's."""
+    with ThreadPoolExecutor(max_workers=1) as side:
+        pending = [side.submit(write) for write in side_writes]
         feature_table.write(feature_table.with_source(features, listed.bank), staging, feature_table.FEATURES)
-        if saving is not None:
-            saving.result()
+        for write in pending:
+            write.result()
+
+
+def _no_errors(spark: SparkSession, cfg: PipelineConfig, staging: str) -> None:
+    feature_table.write(file_rows.no_errors(spark, cfg.extraction), staging, feature_table.ERRORS)
 
 
 def _write_errors(spark: SparkSession, cfg: PipelineConfig, listed: Listed, staging: str) -> accounting.Tally:
@@ -101,7 +107,7 @@ def _write_errors(spark: SparkSession, cfg: PipelineConfig, listed: Listed, stag
     too large, undecodable, no keypoints, vanished); on a clean bank an empty table. Returns both tables' tally."""
     written = accounting.table_tally(spark, staging, errors=False)
     if written.rows == listed.indexed:
-        feature_table.write(file_rows.no_errors(spark, cfg.extraction), staging, feature_table.ERRORS)
+        _no_errors(spark, cfg, staging)
         return written
     features = feature_table.read(spark, staging, feature_table.FEATURES)
     failed = [r["path"] for r in listing.indexed_paths(spark, listed.bank)
@@ -282,10 +288,11 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     fitting = models is None and cfg.reduction.enabled
     extracted = extraction.extract(listed.bank, cfg.extraction)
     cached = fitting and listed.indexed <= cfg.reduction.cached_fit_max_images
+    known: accounting.Tally | None = None  # the cached extraction's tally: a clean bank's errors are known early
     if cached:  # a small bank: extracted once, the fit reads its sample from the cache, the write reads the rest
         with clock.stage("extract", [Step("extract", 1)]):
             extracted = extracted.persist(StorageLevel.MEMORY_AND_DISK)
-            extracted.count()
+            known = accounting.tally(extracted)  # also fills the cache
     fitted = _fit(spark, cfg, listed, clock, extracted if cached else None) if fitting else None
     models = models or fitted
     if models is not None:
@@ -294,12 +301,16 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
     # the features write.
     features = extraction.feature_rows(extracted)
     features = reduction.transform(features, models) if models is not None else features
+    clean = known is not None and known.feature_rows == listed.indexed
+    side_writes = [partial(fitted.save, writing.models_uri(staging), spark)] if fitted is not None else []
+    if clean:
+        side_writes.append(partial(_no_errors, spark, cfg, staging))
     features_step, errors_step = Step("features", 12), Step("errors", 6)
     with clock.stage("write" if cached else "extract", [features_step, errors_step] if cached else [features_step]):
-        _write_features(spark, features, listed, staging, fitted)
+        _write_features(spark, features, listed, staging, side_writes)
         if cached:
             clock.step(errors_step.name)
-            tally = _write_errors(spark, cfg, listed, staging)
+            tally = known if clean else _write_errors(spark, cfg, listed, staging)
     extracted.unpersist()
     if not cached:
         with clock.stage("write", [errors_step]):
