@@ -186,6 +186,7 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
         before_spark()
     metrics = JobMetrics(cfg, result.run_id)
     session = spark
+    owned = spark is None and SparkSession.getActiveSession() is None  # the session built below is the run's own
     try:
         metrics.started()
         session = spark or build_session(cfg)
@@ -197,6 +198,8 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
         metrics.failed(type(exc).__name__)
         if session is not None:
             _end_tasks(session)
+            if owned:  # the run's own session (the CLI's): stopped, so that no task of it can write any more
+                session.stop()
         raise
     finally:
         try:
@@ -205,14 +208,26 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
             guard.close()
 
 
+TASK_THREAD = "Executor task launch worker"  # the name prefix of Spark's task threads
+
+
+def _busy_task_threads(spark: SparkSession) -> int:
+    """Task threads of this JVM that are not parked idle in the executor's pool (local mode: the tasks themselves)."""
+    threads = spark.sparkContext._jvm.java.lang.Thread.getAllStackTraces().keySet().toArray()
+    return sum(1 for t in threads if t.getName().startswith(TASK_THREAD)
+               and t.getState().toString() not in ("WAITING", "TIMED_WAITING"))
+
+
 def _end_tasks(spark: SparkSession, timeout_s: float = 60.0) -> None:
     """After a failure or Ctrl-C, before the staging folder is removed: cancel Spark's jobs and wait until their
-    running tasks have ended (a killed write task ends after the cancel returns), so none writes into it later."""
+    tasks have ended (a killed write task can still finish its file after the cancel returns, and the scheduler may
+    forget it before its thread ends), so none writes into the folder later."""
     try:
         spark.sparkContext.cancelAllJobs()
         tracker = spark.sparkContext._jsc.sc().statusTracker()
         deadline = time.monotonic() + timeout_s
-        while any(e.numRunningTasks() for e in tracker.getExecutorInfos()) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and (any(e.numRunningTasks() for e in tracker.getExecutorInfos())
+                                               or _busy_task_threads(spark)):
             time.sleep(0.2)
     except Exception:  # noqa: BLE001 - the JVM is gone: nothing writes any more
         log.debug("Spark already stopped", exc_info=True)
