@@ -115,8 +115,9 @@ def _evaluation_skipped(cfg: PipelineConfig, models: reduction.Models | None, re
 
 
 def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: JobMetrics,
-               guard: OutputGuard) -> dict[str, Any]:
-    """The append run (see the module docstring); returns the manifest (also written, last)."""
+               guard: OutputGuard) -> dict[str, Any] | None:
+    """The append run (see the module docstring); returns the manifest (also written, last). A poll of `--watch`
+    that finds nothing to extract or prune commits nothing and returns None."""
     from .pipeline import finish
 
     started = time.monotonic()
@@ -133,11 +134,15 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     clock.total = len(found.stats)
     counts = changes.counts()
+    todo = increment.plan(changes, inc.batch_files)
+    if inc.watch_s and not todo and not (inc.prune and changes.deleted):
+        log.info("watch: nothing new (%(unchanged)d unchanged, %(deleted)d deleted file(s) kept): no increment",
+                 counts)
+        return None
     log.info("append: %(new)d new, %(changed)d changed, %(deleted)d deleted, %(unchanged)d unchanged file(s)", counts)
     if changes.deleted and not inc.prune:
         log.warning("%d file(s) in the tables are no longer in the bank (kept; --prune removes them)",
                     len(changes.deleted))
-    todo = increment.plan(changes, inc.batch_files)
     unscanned = set(changes.unscanned)
     with clock.stage("extract"):
         for number, (paths, replace) in enumerate(todo, 1):

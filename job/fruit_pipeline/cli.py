@@ -63,6 +63,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from . import pipeline
     from .observability.report import summary_table
 
+    if cfg.increment.watch_s:
+        from .watching import watch
+
+        _quiet_spark(args, cfg.spark.profile)
+        watch(cfg, overwrite=args.overwrite, on_increment=lambda manifest: print(summary_table(manifest), flush=True))
+        return 0
     manifest = pipeline.run(cfg, overwrite=args.overwrite, before_spark=lambda: _quiet_spark(args, cfg.spark.profile))
     print(summary_table(manifest))
     return 0

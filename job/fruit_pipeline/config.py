@@ -134,6 +134,7 @@ class IncrementConfig:
     prune: bool = False  # append: delete rows of files no longer in the bank
     refit: bool = False  # append: refit the models on every Training row and rewrite every reduced vector
     evaluate: bool = False  # append without refit: evaluate the whole table anyway (the models did not change)
+    watch_s: float = 0.0  # append: keep one Spark session and poll the bank every watch_s seconds (0: one run)
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ def validate(cfg: PipelineConfig) -> PipelineConfig:
     checks = [
         (cfg.increment.mode in MODES, f"increment.mode must be one of {', '.join(MODES)}"),
         (cfg.increment.batch_files > 0, "increment.batch_files must be > 0"),
+        (cfg.increment.watch_s >= 0, "increment.watch_s must be >= 0"),
+        (cfg.increment.watch_s == 0 or cfg.increment.mode == "append",
+         "--watch (increment.watch_s) needs --mode append (increment.mode = \"append\")"),
         (cfg.extraction.orb.n_features > 0, "extraction.orb.n_features must be > 0"),
         (cfg.extraction.orb.patch_size >= 2, "extraction.orb.patch_size must be >= 2"),
         (cfg.extraction.max_pixels > 0, "extraction.max_pixels must be > 0"),

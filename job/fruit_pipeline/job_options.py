@@ -108,6 +108,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-files", type=int, metavar="N",
                    help="append: files per Delta commit; a killed append redoes at most one batch (TOML: "
                         "increment.batch_files; default 2000)")
+    p.add_argument("--watch", type=float, metavar="SECONDS",
+                   help="append: keep one Spark session and poll the bank every SECONDS; each poll that finds new, "
+                        "changed (or, with --prune, deleted) files commits one increment, the others write nothing; "
+                        "SIGTERM stops it after the current poll (TOML: increment.watch_s; default 0: one run)")
     p.add_argument("--ablation", action="store_true", default=None,
                    help="also train and score on visual words alone, colour alone and both, for the report's "
                         "ablation table: 3 more classifiers (TOML: evaluation.ablation; default off)")
@@ -141,6 +145,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         (("increment", "refit"), getattr(args, "refit", None)),
         (("increment", "batch_files"), getattr(args, "batch_files", None)),
         (("increment", "evaluate"), getattr(args, "evaluate", None)),
+        (("increment", "watch_s"), getattr(args, "watch", None)),
     ]
     out: dict[str, Any] = {}
     for keys, value in pairs:

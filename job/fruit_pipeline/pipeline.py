@@ -174,19 +174,22 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
 
 def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
         after_listing: Callable[[], None] | None = None, overwrite: bool = False,
-        before_spark: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written).
+        before_spark: Callable[[], None] | None = None, owns_spark: bool = False) -> dict[str, Any] | None:
+    """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written), or None
+    for a `--watch` poll that found nothing to append.
 
     The output is checked and locked before Spark starts (`output_guard`); refusals raise UsageError.
     `before_spark` is called once the output is claimed (the CLI sends Spark's log to a file there).
-    `after_listing` is called once between listing and reading (tests use it to delete a listed object)."""
+    `after_listing` is called once between listing and reading (tests use it to delete a listed object).
+    `owns_spark`: the given `spark` is the caller's own for this job (`--watch`), stopped on failure like a session
+    built here."""
     result = RunResult(run_id=_new_run_id())
     guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
     if before_spark is not None:
         before_spark()
     metrics = JobMetrics(cfg, result.run_id)
     session = spark
-    owned = spark is None and SparkSession.getActiveSession() is None  # the session built below is the run's own
+    owned = owns_spark or (spark is None and SparkSession.getActiveSession() is None)  # the run's own session
     try:
         metrics.started()
         session = spark or build_session(cfg)
@@ -262,13 +265,15 @@ def _executors(spark: SparkSession) -> int:
     return max(0, spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1)
 
 
-def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally: accounting.Tally,
-            result: RunResult, target: str, elapsed_s: float) -> None:
+def _report(spark: SparkSession, cfg: PipelineConfig, tally: accounting.Tally, result: RunResult, target: str,
+            elapsed_s: float, scatter: Any, samples: list[dict[str, Any]]) -> None:
+    """Draw the report (`observability.report_plots`) into TARGET/report; `scatter` and `samples` are read from
+    the features table beforehand (`finish`)."""
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
-                  "scatter": evaluation.pca_scatter(features, cfg.evaluation.scatter_points, cfg.reduction.seed),
-                  "notes": accounting.report_notes(result.warnings, result.skipped, result.evaluation)}
+                  "scatter": scatter, "notes": accounting.report_notes(result.warnings, result.skipped,
+                                                                       result.evaluation)}
     run_facts = {"counts": {"input files": result.input_files, "feature rows": result.features_rows,
                             "error rows": result.error_rows, **{f"errors at {k}": v
                                                                 for k, v in sorted(result.errors_by_stage.items())}},
@@ -276,7 +281,6 @@ def _report(spark: SparkSession, cfg: PipelineConfig, features: DataFrame, tally
                  "parameters": redact(to_dict(cfg)),
                  "cost": cost.report_text(result.input_files, elapsed_s, _executors(spark))}
     with tempfile.TemporaryDirectory() as tmp:
-        samples = report_samples(spark, features, cfg.reduction.seed)
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
                      f"fruit-pipeline run {result.run_id}", run_facts, samples)
         fs.copy_from_local(spark, tmp, fs.join(target, "report"))
@@ -349,16 +353,21 @@ def finish(spark: SparkSession, cfg: PipelineConfig, result: RunResult, clock: S
            log_entry: Callable[[], dict[str, Any]] | None = None, in_place: bool = False) -> dict[str, Any]:
     """The end every run shares: the "report" stage (`tally()` counts the rows first, inside it), the manifest
     (plus `log_entry()`'s entries), the commit (`in_place`: the append's tables are already committed), the
-    metrics. Returns the manifest."""
-    with clock.stage("report"):
+    metrics. Returns the manifest. The tally, the report's reads of the features table and `log_entry()` run
+    side by side: each is a few short Spark jobs, mostly waiting on the driver, not on the cores."""
+    with clock.stage("report"), ThreadPoolExecutor(max_workers=3) as pool:
+        scatter = pool.submit(evaluation.pca_scatter, features, cfg.evaluation.scatter_points, cfg.reduction.seed)
+        samples = pool.submit(report_samples, spark, features, cfg.reduction.seed)
+        entry = pool.submit(log_entry) if log_entry is not None else None
         counted = tally()
         result.durations_s = dict(clock.durations)
-        _report(spark, cfg, features, counted, result, guard.staging_uri, time.monotonic() - started)
+        _report(spark, cfg, counted, result, guard.staging_uri, time.monotonic() - started, scatter.result(),
+                samples.result())
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
     manifest = manifest_for(cfg, result, spark, started)
-    if log_entry is not None:
-        manifest.update(log_entry())
+    if entry is not None:
+        manifest.update(entry.result())
     manifest = guard.commit(manifest, in_place=in_place)
     metrics.finished(result, counted.keypoint_histogram)
     return manifest

@@ -84,3 +84,9 @@ def test_an_output_that_cannot_be_created(bank):
         pytest.skip("needs Linux sysfs")
     _refused("run", "--input", str(bank), "--output", "/sys/fruit-pipeline-out",
              needle="cannot write the output /sys/fruit-pipeline-out: permission denied")
+
+
+def test_watch_without_append_is_refused_before_spark(bank, tmp_path):
+    _refused("run", "--input", str(bank), "--output", str(tmp_path / "out"), "--watch", "30",
+             needle="--watch (increment.watch_s) needs --mode append")
+    assert not (tmp_path / "out").exists()

@@ -20,6 +20,8 @@ def test_defaults_then_file_then_overrides(tmp_path):
     ({"extraction": {"keep_pixels": 1}}, "must be true or false"),
     ({"spark": {"profile": "yarn"}}, "spark.profile must be one of"),
     ({"reduction": {"vocabulary_size": 1}}, "vocabulary_size must be >= 2"),
+    ({"increment": {"watch_s": 5}}, '--watch (increment.watch_s) needs --mode append (increment.mode = "append")'),
+    ({"increment": {"mode": "append", "watch_s": -1}}, "increment.watch_s must be >= 0"),
 ])
 def test_bad_values_are_usage_errors(data, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):

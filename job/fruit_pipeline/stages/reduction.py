@@ -219,9 +219,15 @@ def _hellinger(column: str):
     return array_to_vector(F.transform(column, lambda x: F.sqrt(x)))
 
 
-def with_vectors(df: DataFrame) -> DataFrame:
-    """ML vector views of the histogram columns (temporary columns, dropped before writing)."""
-    return df.withColumn("bovw_vec", _hellinger("bovw")).withColumn("colour_vec", _hellinger("colour_hist"))
+def with_vectors(df: DataFrame, sizes: tuple[int, int] | None = None) -> DataFrame:
+    """ML vector views of the histogram columns (temporary columns, dropped before writing). `sizes`: (visual
+    words, colour bins), recorded as the columns' ML attribute metadata so that `VectorAssembler` need not run a
+    Spark job to read them from a first row."""
+    out = df.withColumn("bovw_vec", _hellinger("bovw")).withColumn("colour_vec", _hellinger("colour_hist"))
+    if sizes is None:
+        return out
+    return (out.withMetadata("bovw_vec", {"ml_attr": {"num_attrs": sizes[0]}})
+            .withMetadata("colour_vec", {"ml_attr": {"num_attrs": sizes[1]}}))
 
 
 # A component whose share of the variance is below this carries none (numerical noise, ~1e-16): the classifier's
@@ -248,7 +254,8 @@ def fit_reduction(training: DataFrame, rows: int, centres: np.ndarray, cfg: Redu
     variance (a warning says when fewer than `cfg.pca_components` remain because the data are too small). Only the
     two histogram vectors are cached for the fit, not the images' descriptors and keypoints."""
     with_bovw = add_bovw(training.select("path", "descriptors", "colour_hist"), centres)
-    vectors = with_vectors(with_bovw).select("path", "bovw_vec", "colour_vec")
+    vectors = with_vectors(with_bovw, (len(centres), colour.n_bins(extraction.colour))).select(
+        "path", "bovw_vec", "colour_vec")
     train = deterministic(vectors, rows).cache()
     try:
         rows = train.count()
@@ -295,7 +302,8 @@ def transform(features: DataFrame, models: Models) -> DataFrame:
 
 def project(with_bovw: DataFrame, models: Models) -> DataFrame:
     """Rows with `bovw` + `features` (the reduced vector, array<double>)."""
-    reduced = models.reduction.transform(with_vectors(with_bovw))
+    sizes = (len(models.centres), colour.n_bins(models.extraction.colour))
+    reduced = models.reduction.transform(with_vectors(with_bovw, sizes))
     return reduced.withColumn("features", vector_to_array("pca_vec")).drop(
         "bovw_vec", "colour_vec", "raw_vec", "scaled_vec", "pca_vec")
 

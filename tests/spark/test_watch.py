@@ -1,0 +1,102 @@
+"""`run --mode append --watch SECONDS` (issue 19): one session appends each poll's new files as one increment,
+polls that find nothing write nothing, and SIGTERM ends the watch with exit 0 after the current poll."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fruit_pipeline.config import build_config
+from fruit_pipeline.sample_bank import BankSpec, write_bank
+from fruit_pipeline.stages.output_guard import RUNS
+from fruit_pipeline.watching import watch
+from spark.helpers import run
+from spark.table_helpers import add_files, split_bank, table_rows
+
+pytestmark = pytest.mark.spark
+
+SMALL = {"reduction": {"vocabulary_size": 8, "pca_components": 4, "descriptor_sample": 2000},
+         "evaluation": {"enabled": False}}
+
+
+@pytest.fixture(scope="module")
+def banks(tmp_path_factory) -> tuple[Path, Path, list[str]]:
+    """(bank A, a folder holding the B files, B's paths relative to the bank): 3 classes x 8 images."""
+    root = tmp_path_factory.mktemp("watch-banks")
+    write_bank(BankSpec(root / "full", classes=3, per_class=8, test_fraction=0.25, seed=23), workers=1)
+    return split_bank(root / "full", root / "a", root / "b", every=4)
+
+
+def _run_log(out: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((out / RUNS).glob("*.json"))]
+
+
+def test_each_poll_with_new_files_is_one_increment_and_quiet_polls_write_nothing(spark, banks, tmp_path):
+    a, b, rels = banks
+    bank = tmp_path / "bank"
+    shutil.copytree(a, bank)
+    n_a = sum(1 for _ in a.rglob("*.jpg"))
+    cfg = build_config(None, {"input": str(bank), "output": str(tmp_path / "out"), "spark": {"master": "local[2]"},
+                              "increment": {"mode": "append", "watch_s": 0.01}, **SMALL})
+    increments: list[dict] = []
+    polls: list[int] = []
+
+    def after_poll(number: int) -> None:
+        polls.append(number)
+        if number == 2:  # poll 1 commits A, poll 2 finds nothing, B arrives before poll 3, poll 4 finds nothing
+            add_files(b, bank)
+
+    assert watch(cfg, spark, polls=4, on_increment=increments.append, after_poll=after_poll) == 2
+    assert polls == [1, 2, 3, 4]
+    assert [(m["increment"]["new"], m["increment"]["unchanged"], m["increment"]["extracted"]) for m in increments] \
+        == [(n_a, 0, n_a), (len(rels), n_a, len(rels))]
+    assert [m["run_id"] for m in _run_log(tmp_path / "out")] == [m["run_id"] for m in increments]
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["run_id"] == increments[-1]["run_id"]
+    # the same table as the same two appends run one by one (each in its own run)
+    ref_bank = tmp_path / "ref" / "bank"
+    shutil.copytree(a, ref_bank)
+    run(spark, ref_bank, tmp_path / "ref" / "out", increment={"mode": "append"}, **SMALL)
+    add_files(b, ref_bank)
+    run(spark, ref_bank, tmp_path / "ref" / "out", increment={"mode": "append"}, **SMALL)
+    got = _relative(table_rows(spark, tmp_path / "out", "features"))
+    want = _relative(table_rows(spark, tmp_path / "ref" / "out", "features"))
+    assert len(got) == n_a + len(rels) and got == want
+
+
+def _relative(rows: list[dict]) -> list[dict]:
+    """The rows with `path` relative to their bank (the two banks differ by folder only)."""
+    return [{**r, "path": r["path"].split("/bank/", 1)[1]} for r in rows]
+
+
+def test_sigterm_ends_the_watch_after_its_poll_with_exit_0(banks, tmp_path):
+    a, _b, _rels = banks
+    bank, out = tmp_path / "bank", tmp_path / "out"
+    shutil.copytree(a, bank)
+    proc = subprocess.Popen([sys.executable, "-m", "fruit_pipeline", "run", "--input", str(bank), "--output",
+                             str(out), "--mode", "append", "--watch", "0.2", "--master", "local[2]", "--no-metrics",
+                             "--no-event-log", "--no-evaluation", "--vocabulary-size", "8", "--pca-components", "4"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / "manifest.json").exists():
+            assert proc.poll() is None, f"the watch ended early: {proc.stderr.read()[-3000:]}"
+            assert time.monotonic() < deadline, "no increment after 300 s"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
+    assert "watch: stopped after" in stderr and "1 increment(s) committed" in stderr, stderr[-3000:]
+    assert stdout.count("feature rows") == 1  # one summary: the one increment
+    assert len(_run_log(out)) == 1 and not list((out / ".fruit-pipeline").glob("lock*"))
