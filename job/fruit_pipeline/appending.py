@@ -18,7 +18,6 @@ from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from .config import PipelineConfig
 from .errors import PipelineError
@@ -64,8 +63,7 @@ def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, bank: list[st
     table = feature_table.read(spark, cfg.output, FEATURES)
     raw = table.drop(*[c for c in REDUCED_COLUMNS if c in table.columns])
     chosen = reduction.fit_sample(bank, cfg.reduction.fit_images, cfg.reduction.seed)
-    sample = spark.createDataFrame([(p,) for p in chosen], "path string")
-    models = reduction.fit(raw.join(F.broadcast(sample), "path", "left_semi"), cfg.reduction, cfg.extraction)
+    models = reduction.fit(reduction.sample_rows(raw, chosen), cfg.reduction, cfg.extraction)
     reduced = reduction.transform(raw, models).persist(StorageLevel.MEMORY_AND_DISK)
     reduced.count()  # fully computed from the current version before it is replaced
     feature_table.write(reduced, cfg.output, FEATURES)

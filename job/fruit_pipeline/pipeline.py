@@ -15,7 +15,6 @@ from typing import Any, Callable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from .bank_files import Skips
 from .config import PipelineConfig, to_dict
@@ -119,7 +118,7 @@ def _write_errors(spark: SparkSession, cfg: PipelineConfig, listed: Listed, stag
         errors = errors.unionByName(accounting.changed_during_run(rows.features))
     feature_table.write(errors, staging, feature_table.ERRORS)
     rows.unpersist()
-    return accounting.table_tally(spark, staging)
+    return written.plus(accounting.table_tally(spark, staging, features=False))
 
 
 def _count(result: RunResult, listed: Listed, tally: accounting.Tally) -> None:
@@ -249,8 +248,7 @@ def _fit(spark: SparkSession, cfg: PipelineConfig, listed: Listed, clock: StageC
         if rows is not None:
             training = extraction.feature_rows(rows.extracted)
         else:
-            chosen = F.broadcast(spark.createDataFrame([(p,) for p in sample], "path string"))
-            training = extraction.feature_rows(cached).join(chosen, "path", "left_semi")
+            training = reduction.sample_rows(extraction.feature_rows(cached), sample)
         try:
             return reduction.fit(training, cfg.reduction, cfg.extraction, clock.step)
         except reduction.NoTrainingImages:

@@ -19,6 +19,16 @@ def test_tally_totals():
     assert TALLY.file_bytes == 856
 
 
+def test_two_tables_tallies_add_up_to_the_tally_of_both():
+    features = Tally([g for g in TALLY.groups if g.stage is None], TALLY.keypoint_histogram)
+    errors = Tally([g for g in TALLY.groups if g.stage is not None])
+    both = features.plus(errors)
+    assert both == errors.plus(features)
+    assert (both.rows, both.feature_rows, both.keypoints_total, both.file_bytes) == (16, 12, 42, 856)
+    assert both.errors_by_stage() == {"decode": 2, "read": 2} and both.keypoint_histogram == {0: 4, 2: 5, 10: 3}
+    assert features.plus(Tally(keypoint_histogram={2: 1, 7: 1})).keypoint_histogram == {0: 4, 2: 6, 7: 1, 10: 3}
+
+
 def test_errors_by_stage_sums_over_classes():
     assert TALLY.errors_by_stage() == {"decode": 2, "read": 2}
 

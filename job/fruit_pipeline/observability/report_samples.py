@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -22,6 +23,16 @@ def first_errors(errors: DataFrame, n: int = ERRORS_SHOWN) -> list[dict[str, str
     return [{"path": r["path"], "stage": r["stage"], "reason": r["reason"]} for r in rows]
 
 
+def _contents(spark: SparkSession, paths: list[str]) -> dict[str, bytes] | None:
+    """The bytes of the image files `paths`, read again from the bank; None (with a warning) when they cannot be."""
+    try:
+        return {r["path"]: bytes(r["content"]) for r in
+                spark.read.format("binaryFile").load(paths).select("path", "content").collect()}
+    except Exception as exc:  # noqa: BLE001 - the report only loses its sample grid
+        log.warning("report: sample images not drawn (%s)", str(exc).strip().splitlines()[0][:200])
+        return None
+
+
 def report_samples(spark: SparkSession, features: DataFrame, seed: int, per_class: int = SAMPLES_PER_CLASS,
                    classes: int = CLASSES_SHOWN) -> list[dict[str, Any]]:
     """Up to `per_class` seed-stable images of each of the first `classes` labels: {label, path, content (bytes),
@@ -34,15 +45,15 @@ def report_samples(spark: SparkSession, features: DataFrame, seed: int, per_clas
     chosen = sorted((r for r in ranked if r["label"] in labels), key=lambda r: (r["label"], r["n"]))
     if not chosen:
         return []
-    keypoints = {r["path"]: r["keypoints"] for r in
-                 features.where(F.col("path").isin([r["path"] for r in chosen])).select("path", "keypoints").collect()}
-    rows = [{"label": r["label"], "path": r["path"], "keypoints": keypoints.get(r["path"])} for r in chosen]
-    try:
-        contents = {r["path"]: bytes(r["content"]) for r in
-                    spark.read.format("binaryFile").load([r["path"] for r in rows]).select("path", "content").collect()}
-    except Exception as exc:  # noqa: BLE001 - the report only loses its sample grid
-        log.warning("report: sample images not drawn (%s)", str(exc).strip().splitlines()[0][:200])
+    paths = [r["path"] for r in chosen]
+    with ThreadPoolExecutor(max_workers=1) as side:  # the two reads are independent: side by side
+        reading = side.submit(_contents, spark, paths)
+        keypoints = {r["path"]: r["keypoints"] for r in
+                     features.where(F.col("path").isin(paths)).select("path", "keypoints").collect()}
+        contents = reading.result()
+    if contents is None:
         return []
+    rows = [{"label": r["label"], "path": r["path"], "keypoints": keypoints.get(r["path"])} for r in chosen]
     return [{"label": r["label"], "path": r["path"], "content": contents[r["path"]],
              "keypoints": [(k["x"], k["y"], k["size"]) for k in r["keypoints"] or []]}
             for r in rows if r["path"] in contents]

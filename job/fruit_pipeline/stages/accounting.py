@@ -49,6 +49,12 @@ class Tally:
     def file_bytes(self) -> int:
         return sum(g.file_bytes for g in self.groups)
 
+    def plus(self, other: Tally) -> Tally:
+        """This tally and `other`'s together, for disjoint rows (e.g. those of two tables)."""
+        histogram = Counter(self.keypoint_histogram) + Counter(other.keypoint_histogram)
+        return Tally(sorted(self.groups + other.groups, key=lambda g: (g.split, g.label, g.stage or "")),
+                     dict(sorted(histogram.items())))
+
     def errors_by_stage(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
         for g in self.groups:
@@ -80,15 +86,19 @@ def tally(extracted: DataFrame) -> Tally:
     return Tally(sorted(groups, key=lambda g: (g.split, g.label, g.stage or "")), dict(sorted(histogram.items())))
 
 
-def table_tally(spark: SparkSession, output: str, errors: bool = True) -> Tally:
-    """The tally of the written tables OUTPUT/features and (with `errors`, when it exists) OUTPUT/errors, from their
-    small columns only, in one Spark job: what the run reports, counted from what it wrote."""
-    rows = feature_table.read(spark, output, feature_table.FEATURES).select(
-        "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage"))
+def table_tally(spark: SparkSession, output: str, errors: bool = True, features: bool = True) -> Tally:
+    """The tally of the written tables OUTPUT/features (with `features`) and OUTPUT/errors (with `errors`, when it
+    exists), from their small columns only, in one Spark job: what the run reports, counted from what it wrote."""
+    parts = []
+    if features:
+        parts.append(feature_table.read(spark, output, feature_table.FEATURES).select(
+            "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage")))
     if errors and feature_table.is_table(spark, feature_table.table_uri(output, feature_table.ERRORS)):
-        rows = rows.unionByName(feature_table.read(spark, output, feature_table.ERRORS).select(
+        parts.append(feature_table.read(spark, output, feature_table.ERRORS).select(
             "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage")))
-    return tally(rows)
+    if not parts:
+        return Tally()
+    return tally(parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1]))
 
 
 def label_warnings(tally: Tally) -> list[str]:

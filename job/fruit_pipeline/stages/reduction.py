@@ -294,6 +294,13 @@ def fit(features: DataFrame, cfg: ReductionConfig, extraction: ExtractionConfig,
     return Models(centres, fit_reduction(training, rows, centres, cfg, extraction), extraction)
 
 
+def sample_rows(rows: DataFrame, paths: list[str]) -> DataFrame:
+    """The rows of `rows` whose `path` is one of `paths` (the fit sample: a few thousand), by a broadcast
+    semi-join."""
+    chosen = rows.sparkSession.createDataFrame([(p,) for p in paths], "path string")
+    return rows.join(F.broadcast(chosen), "path", "left_semi")
+
+
 def transform(features: DataFrame, models: Models) -> DataFrame:
     """`features` with `bovw` and `features` (the reduced vector, array<double>) appended; lazy: the visual words
     are computed by whatever writes the result, in the same pass."""
