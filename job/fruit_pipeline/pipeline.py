@@ -264,9 +264,9 @@ def _executors(spark: SparkSession) -> int:
 
 
 def _report(spark: SparkSession, cfg: PipelineConfig, tally: accounting.Tally, result: RunResult, target: str,
-            elapsed_s: float, scatter: Any, samples: list[dict[str, Any]]) -> None:
-    """Draw the report (`observability.report_plots`) into TARGET/report; `scatter` and `samples` are read from
-    the features table beforehand (`finish`)."""
+            elapsed_s: float, scatter: Callable[[], Any], samples: Callable[[], list[dict[str, Any]]]) -> None:
+    """Draw the report (`observability.report_plots`) into TARGET/report; `scatter()` and `samples()` return what
+    `finish` reads from the features table meanwhile."""
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
@@ -359,8 +359,8 @@ def finish(spark: SparkSession, cfg: PipelineConfig, result: RunResult, clock: S
         entry = pool.submit(log_entry) if log_entry is not None else None
         counted = tally()
         result.durations_s = dict(clock.durations)
-        _report(spark, cfg, counted, result, guard.staging_uri, time.monotonic() - started, scatter.result(),
-                samples.result())
+        _report(spark, cfg, counted, result, guard.staging_uri, time.monotonic() - started, scatter.result,
+                samples.result)
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
     manifest = manifest_for(cfg, result, spark, started)

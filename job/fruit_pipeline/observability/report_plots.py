@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import matplotlib
 
@@ -186,19 +186,29 @@ def facts_html(facts: dict[str, Any]) -> list[str]:
     return blocks
 
 
+def _now(value: Any) -> Any:
+    """A value, or the result of a callable standing for one that is still being read (e.g. `Future.result`)."""
+    return value() if callable(value) else value
+
+
 def write_report(out: Path, aggregates: dict[str, Any], explained_variance: list[float],
                  evaluation: dict[str, Any], title: str, facts: dict[str, Any] | None = None,
-                 samples: list[dict[str, Any]] | None = None) -> list[str]:
+                 samples: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None) -> list[str]:
     """Write PNGs and index.html into `out`; returns the file names. `facts`: counts, errors, durations_s,
-    parameters (see `facts_html`); `samples`: images per class with keypoints (see `plot_samples`)."""
+    parameters (see `facts_html`); `samples`: images per class with keypoints (see `plot_samples`).
+    `samples` and `aggregates["scatter"]` may be callables returning them: they are called after the plots that do
+    not need them are drawn, so that reading them from Spark overlaps the drawing."""
     out.mkdir(parents=True, exist_ok=True)
     images = [plot_class_counts(aggregates["class_counts"], out), plot_keypoints(aggregates["keypoint_buckets"], out)]
+    variance = plot_explained_variance(explained_variance, out) if explained_variance else None
+    samples = _now(samples)
     if samples:
         images.append(plot_samples(samples, out))
-    if explained_variance:
-        images.append(plot_explained_variance(explained_variance, out))
-    if aggregates.get("scatter"):
-        images.append(plot_scatter(aggregates["scatter"], out))
+    if variance:
+        images.append(variance)
+    scatter = _now(aggregates.get("scatter"))
+    if scatter:
+        images.append(plot_scatter(scatter, out))
     body = [f"<h1>{html.escape(title)}</h1>"]
     body += [f"<p class='note'>{html.escape(note)}</p>" for note in aggregates.get("notes", [])]
     if evaluation.get("skipped"):
