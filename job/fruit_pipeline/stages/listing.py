@@ -119,20 +119,20 @@ def _walk_local(root: str) -> Iterator[Entry]:
     """(path as Spark writes it, path relative to root, dangling, stat) for every non-folder entry; follows links.
     stat() gives (size, mtime ms) as Hadoop's local file system reports them (links followed, ms truncated)."""
     seen = {os.path.realpath(root)}
-    stack = [root]
+    stack = [(root, "")]  # (folder, its path relative to root with a trailing "/", or "" for root)
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
+                rel = prefix + entry.name
                 if entry.is_dir():
                     real = os.path.realpath(entry.path)
                     if real not in seen:  # a link back up the tree is walked once
                         seen.add(real)
-                        stack.append(entry.path)
+                        stack.append((entry.path, rel + "/"))
                     continue
                 dangling = entry.is_symlink() and not os.path.exists(entry.path)
-                yield ("file:" + entry.path, os.path.relpath(entry.path, root).replace(os.sep, "/"), dangling,
-                       partial(_local_stat, entry.path))
+                yield "file:" + entry.path, rel, dangling, partial(_local_stat, entry.path)
 
 
 def _local_stat(path: str) -> tuple[int, int]:
