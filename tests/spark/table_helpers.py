@@ -7,6 +7,19 @@ from pathlib import Path
 from typing import Any
 
 
+# small models for the few images of the append tests' banks
+SMALL = {"reduction": {"vocabulary_size": 8, "pca_components": 4, "descriptor_sample": 2000},
+         "evaluation": {"enabled": False}}
+
+
+def a_and_b(root: Path, seed: int) -> tuple[Path, Path, list[str]]:
+    """A generated bank of 3 classes x 8 images split into A and B (every 4th image): (A, B, B's relative paths)."""
+    from fruit_pipeline.sample_bank import BankSpec, write_bank
+
+    write_bank(BankSpec(root / "full", classes=3, per_class=8, test_fraction=0.25, seed=seed), workers=1)
+    return split_bank(root / "full", root / "a", root / "b", every=4)
+
+
 def split_bank(full: Path, a: Path, b: Path, every: int) -> tuple[Path, Path, list[str]]:
     """Copy `full` into A, moving every `every`-th image (sorted) into B; returns (A, B, B's relative paths)."""
     shutil.copytree(full, a)

@@ -11,22 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fruit_pipeline.sample_bank import BankSpec, write_bank
 from spark.helpers import run
-from spark.table_helpers import add_files, split_bank, table_rows
+from spark.table_helpers import SMALL, a_and_b, add_files, table_rows
 
 pytestmark = pytest.mark.spark
 
-SMALL = {"reduction": {"vocabulary_size": 8, "pca_components": 4, "descriptor_sample": 2000},
-         "evaluation": {"enabled": False}}
 
 
 @pytest.fixture(scope="module")
 def banks(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     """(bank A at its final place, a folder holding the B files, B's paths relative to the bank): 3 classes x 8."""
-    root = tmp_path_factory.mktemp("banks")
-    write_bank(BankSpec(root / "full", classes=3, per_class=8, test_fraction=0.25, seed=21), workers=1)
-    return split_bank(root / "full", root / "a", root / "b", every=4)
+    return a_and_b(tmp_path_factory.mktemp("banks"), seed=21)
 
 
 def _bank_a_then_b(banks, tmp_path) -> Path:

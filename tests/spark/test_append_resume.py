@@ -15,12 +15,10 @@ import pytest
 
 from fruit_pipeline.sample_bank import BankSpec, write_bank
 from spark.helpers import manifest, run
-from spark.table_helpers import add_files, split_bank, table_rows
+from spark.table_helpers import SMALL, add_files, split_bank, table_rows
 
 pytestmark = pytest.mark.spark
 
-SMALL = {"reduction": {"vocabulary_size": 8, "pca_components": 4, "descriptor_sample": 2000},
-         "evaluation": {"enabled": False}}
 BATCH = 2  # 6 new files: 3 batches, 3 commits of the features table
 
 
