@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark import StorageLevel
@@ -22,7 +23,9 @@ from pyspark.sql import SparkSession
 from .config import PipelineConfig
 from .errors import PipelineError
 from .observability.metrics import JobMetrics
+from .observability import report_samples
 from .observability.progress import StageClock
+from .observability.report_digest import ReportDigest
 from .observability.report_samples import first_errors
 from .stages import accounting, evaluation, feature_table, file_rows, fs, increment, listing, reduction, writing
 from .stages.feature_table import ERRORS, FEATURES
@@ -72,10 +75,9 @@ def _refit(spark: SparkSession, cfg: PipelineConfig, staging: str, bank: list[st
     return models
 
 
-def _count(spark: SparkSession, output: str, result: Any, found: listing.Survey,
-           changes: increment.Changes) -> accounting.Tally:
-    """The whole tables' tally (small columns only), with the run's counts set in `result` from it."""
-    tally = accounting.table_tally(spark, output)
+def _count(result: Any, found: listing.Survey, changes: increment.Changes, tally: accounting.Tally,
+           errors_sample: list[dict[str, str]]) -> accounting.Tally:
+    """The run's counts set in `result` from the whole tables' `tally`; returns it."""
     result.input_files = len(found.stats) + found.skips.image_files
     result.skipped = found.skips.as_dict()
     result.features_rows = tally.feature_rows
@@ -83,22 +85,80 @@ def _count(spark: SparkSession, output: str, result: Any, found: listing.Survey,
     result.error_rows = sum(result.errors_by_stage.values())
     result.keypoints_total = tally.keypoints_total
     result.bytes_read = changes.extract_bytes
-    result.errors_sample = first_errors(feature_table.read(spark, output, ERRORS)) if result.error_rows else []
+    result.errors_sample = errors_sample
     return tally
+
+
+def _tables_tally(spark: SparkSession, output: str) -> tuple[accounting.Tally, list[dict[str, str]]]:
+    """(the whole tables' tally, their first error rows), read from them (small columns only)."""
+    tally = accounting.table_tally(spark, output)
+    errors = first_errors(feature_table.read(spark, output, ERRORS)) if tally.errors_by_stage() else []
+    return tally, errors
 
 
 def _versions(spark: SparkSession, output: str) -> dict[str, int | None]:
     return {name: feature_table.version(spark, output, name) for name in (FEATURES, ERRORS)}
 
 
-def _compare(spark: SparkSession, cfg: PipelineConfig) -> tuple[increment.Changes, listing.Survey]:
-    """(the bank against the tables, the bank's survey). The bank is walked as the overwrite run surveys it (the
-    same skip rules; 0-byte files included); only the comparison runs in Spark."""
+def _survey(spark: SparkSession, cfg: PipelineConfig) -> listing.Survey:
+    """The bank, walked as the overwrite run surveys it (the same skip rules; 0-byte files included)."""
     found = listing.survey_input(spark, cfg.input, stats=True)
     if not found.stats:
         skipped = found.skips.summary()
         raise PipelineError(f"no .jpg/.jpeg/.png files under {cfg.input}" + (f"; {skipped}" if skipped else ""))
-    return feature_table.compare(spark, feature_table.bank_sources(spark, found.stats), cfg.output), found
+    return found
+
+
+@dataclass
+class Known:
+    """What an append leaves known about the tables, valid while they stay at `versions`: the models, what the
+    tables record of each path, and the report's digest."""
+
+    versions: dict[str, int | None]
+    models: reduction.Models | None
+    recorded: increment.Recorded
+    digest: ReportDigest
+
+
+@dataclass
+class Memory:
+    """Carries `Known` from one poll of `--watch` to the next (in the driver's memory only)."""
+
+    known: Known | None = None
+
+    def take(self, spark: SparkSession, output: str) -> Known | None:
+        """The last poll's `Known` if the tables are still at its versions (no other writer since), else None.
+        Either way it is taken: a poll that fails leaves nothing behind."""
+        known, self.known = self.known, None
+        if known is not None and _versions(spark, output) != known.versions:
+            log.info("watch: the tables changed since the last poll: they are read again")
+            return None
+        return known
+
+
+def _inserted(spark: SparkSession, cfg: PipelineConfig, batch: file_rows.FileRows) -> ReportDigest:
+    """The report's digest of the rows of `batch` (no pictures), read from its cache: four short Spark jobs,
+    side by side."""
+    points, seed = cfg.evaluation.scatter_points, cfg.reduction.seed
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        scatter = pool.submit(report_samples.scatter_rows, batch.features, points, seed)
+        ranked = pool.submit(report_samples.ranked_rows, batch.features, seed)
+        errors = pool.submit(first_errors, batch.errors) if batch.error_rows else None
+        tally = accounting.tally_of(batch.features, batch.errors)
+        return ReportDigest(tally, scatter.result(), ranked.result(), {}, errors.result() if errors else [])
+
+
+def _remember(spark: SparkSession, cfg: PipelineConfig, batch: file_rows.FileRows, recorded: increment.Recorded,
+              digest: ReportDigest | None) -> ReportDigest | None:
+    """After `batch` is committed: add its rows to `recorded`, and return `digest` plus the rows it inserted, with
+    the pictures of the rows it newly shows (None stays None)."""
+    with ThreadPoolExecutor(max_workers=1) as side:
+        rows = side.submit(feature_table.recorded_of, [batch.features, batch.errors])
+        if digest is not None:
+            digest = digest.plus(_inserted(spark, cfg, batch), cfg.evaluation.scatter_points)
+            digest.pictures.update(report_samples.pictures(spark, batch.features, digest.missing_pictures()))
+        recorded.update(rows.result())
+    return digest
 
 
 def _evaluation_skipped(cfg: PipelineConfig, models: reduction.Models | None, refitted: bool) -> str | None:
@@ -113,9 +173,11 @@ def _evaluation_skipped(cfg: PipelineConfig, models: reduction.Models | None, re
 
 
 def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: JobMetrics,
-               guard: OutputGuard) -> dict[str, Any] | None:
+               guard: OutputGuard, memory: Memory | None = None) -> dict[str, Any] | None:
     """The append run (see the module docstring); returns the manifest (also written, last). A poll of `--watch`
-    that finds nothing to extract or prune commits nothing and returns None."""
+    that finds nothing to extract or prune commits nothing and returns None. `memory` (`--watch`): what the last
+    poll left known, so that this poll reads neither the models nor the tables when they are unchanged; an increment
+    of new files only then merges its rows into the report's digest instead of reading the tables again."""
     from .pipeline import finish
 
     started = time.monotonic()
@@ -123,47 +185,64 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     inc = cfg.increment
     log.info("append %s: %s -> %s", result.run_id, cfg.input, cfg.output)
     guard.own_tables()
+    known = memory.take(spark, cfg.output) if memory is not None else None
+    reuse_models = not inc.refit and cfg.reduction.enabled  # the saved models, not a refit
     with ThreadPoolExecutor(max_workers=1) as side:  # loading the models (short Spark jobs) overlaps the listing
-        loading = None if inc.refit or not cfg.reduction.enabled else side.submit(saved_models, spark, cfg.output)
+        loading = side.submit(saved_models, spark, cfg.output) if reuse_models and known is None else None
         with clock.stage("list"):
-            changes, found = _compare(spark, cfg)
-        models = loading.result() if loading is not None else None
+            found = _survey(spark, cfg)
+            recorded = dict(known.recorded) if known is not None else feature_table.recorded(spark, cfg.output)
+            changes = increment.compare(found.stats, recorded)
+        models = loading.result() if loading is not None else (known.models if known is not None and reuse_models
+                                                               else None)
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     clock.total = len(found.stats)
     counts = changes.counts()
     todo = increment.plan(changes, inc.batch_files)
-    if inc.watch_s and not todo and not (inc.prune and changes.deleted):
+    pruning = inc.prune and bool(changes.deleted)
+    if inc.watch_s and not todo and not pruning:
         log.info("watch: nothing new (%(unchanged)d unchanged, %(deleted)d deleted file(s) kept): no increment",
                  counts)
+        if memory is not None:
+            memory.known = known
         return None
     log.info("append: %(new)d new, %(changed)d changed, %(deleted)d deleted, %(unchanged)d unchanged file(s)", counts)
     if changes.deleted and not inc.prune:
         log.warning("%d file(s) in the tables are no longer in the bank (kept; --prune removes them)",
                     len(changes.deleted))
+    refitting = cfg.reduction.enabled and models is None  # every reduced vector is rewritten
+    # the report's digest follows the increment when it only inserts rows into tables it knows
+    digest = known.digest if known is not None and not (changes.changed or pruning or refitting) else None
+    if digest is not None:
+        log.info("append: the report's digest follows the increment's rows (the tables are not read again)")
     unscanned = set(changes.unscanned)
     with clock.stage("extract"):
         for number, (paths, replace) in enumerate(todo, 1):
             batch = file_rows.rows_of(spark, cfg.input, paths, cfg.extraction, models, unscanned)
             _commit_batch(spark, cfg.output, paths, batch, replace)
+            if memory is not None:
+                digest = _remember(spark, cfg, batch, recorded, digest)
             batch.unpersist()
             log.info("append: batch %d/%d committed (%d file(s), %s)", number, len(todo), len(paths),
                      "MERGE: changed files" if replace else "insert: new files")
     pruned = 0
-    if inc.prune and changes.deleted:
+    if pruning:
         pruned = feature_table.delete_paths(spark, cfg.output, changes.deleted)
+        for path in changes.deleted:
+            recorded.pop(path, None)
         log.info("append: pruned %d row(s) of %d deleted file(s)", pruned, len(changes.deleted))
-    refitted = False
     models_uri = writing.models_uri(cfg.output)
-    if cfg.reduction.enabled and models is None:
+    if refitting:
         with clock.stage("reduce"):
             models = _refit(spark, cfg, guard.staging_uri, [path for path, _size, _ms in found.stats])
-            refitted = True
     if models is not None:
         result.reduction = models.facts(cfg.reduction.pca_components, models_uri)
+    skipped = _evaluation_skipped(cfg, models, refitting)
     # evaluation + report: every column but the descriptors (the largest, which neither reads)
-    table = feature_table.read(spark, cfg.output, FEATURES).drop("descriptors")
-    skipped = _evaluation_skipped(cfg, models, refitted)
+    table = None
+    if skipped is None or digest is None:
+        table = feature_table.read(spark, cfg.output, FEATURES).drop("descriptors")
     if skipped is None:
         table = table.persist(StorageLevel.MEMORY_AND_DISK)
         with clock.stage("evaluate"):
@@ -172,10 +251,16 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
         result.evaluation = {"skipped": skipped}
         log.info("evaluation skipped: %s", skipped)
     entry = {"mode": "append", **counts, "extracted": len(changes.to_extract), "batches": len(todo),
-             "pruned_rows": pruned, "refit": refitted,
-             "models": {"uri": models_uri if models is not None else None, "fitted_now": refitted}}
+             "pruned_rows": pruned, "refit": refitting,
+             "models": {"uri": models_uri if models is not None else None, "fitted_now": refitting}}
+    tables = (lambda: (digest.tally, digest.errors)) if digest is not None else (
+        lambda: _tables_tally(spark, cfg.output))
     manifest = finish(spark, cfg, result, clock, guard, metrics, started, table,
-                      lambda: _count(spark, cfg.output, result, found, changes),
-                      lambda: {"increment": {**entry, "table_versions": _versions(spark, cfg.output)}}, in_place=True)
-    table.unpersist()
+                      lambda: _count(result, found, changes, *tables()),
+                      lambda: {"increment": {**entry, "table_versions": _versions(spark, cfg.output)}},
+                      in_place=True, known=digest)
+    if table is not None:
+        table.unpersist()
+    if memory is not None:
+        memory.known = Known(manifest["increment"]["table_versions"], models, recorded, result.digest)
     return manifest

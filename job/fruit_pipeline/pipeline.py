@@ -9,9 +9,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -26,10 +26,15 @@ from .observability.progress import StageClock, Step
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
-from .observability.report_samples import first_errors, report_samples
+from .observability import report_samples
+from .observability.report_digest import ReportDigest
+from .observability.report_samples import first_errors
 from .stages import accounting, evaluation, extraction, feature_table, file_rows, fs, listing, reduction, writing
 from .stages.output_guard import OutputGuard
 from .stages.session import build_session
+
+if TYPE_CHECKING:
+    from . import appending
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,7 @@ class RunResult:
     spark_status: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    digest: ReportDigest | None = None  # what the report read; not in the manifest (`--watch` keeps it)
 
 
 def _new_run_id() -> str:
@@ -173,7 +179,8 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
 
 def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
         after_listing: Callable[[], None] | None = None, overwrite: bool = False,
-        before_spark: Callable[[], None] | None = None, owns_spark: bool = False) -> dict[str, Any] | None:
+        before_spark: Callable[[], None] | None = None, owns_spark: bool = False,
+        memory: appending.Memory | None = None) -> dict[str, Any] | None:
     """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written), or None
     for a `--watch` poll that found nothing to append.
 
@@ -181,7 +188,7 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
     `before_spark` is called once the output is claimed (the CLI sends Spark's log to a file there).
     `after_listing` is called once between listing and reading (tests use it to delete a listed object).
     `owns_spark`: the given `spark` is the caller's own for this job (`--watch`), stopped on failure like a session
-    built here."""
+    built here. `memory`: what the last poll of `--watch` left known (`appending.Memory`)."""
     result = RunResult(run_id=_new_run_id())
     guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
     if before_spark is not None:
@@ -194,7 +201,7 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
         session = spark or build_session(cfg)
         if cfg.increment.mode == "append" and not models_uri:
             from .appending import run_append
-            return run_append(cfg, session, result, metrics, guard)
+            return run_append(cfg, session, result, metrics, guard, memory)
         return _run(cfg, session, result, metrics, guard, models_uri, after_listing)
     except BaseException as exc:
         metrics.failed(type(exc).__name__)
@@ -264,14 +271,14 @@ def _executors(spark: SparkSession) -> int:
 
 
 def _report(spark: SparkSession, cfg: PipelineConfig, tally: accounting.Tally, result: RunResult, target: str,
-            elapsed_s: float, scatter: Callable[[], Any], samples: Callable[[], list[dict[str, Any]]]) -> None:
-    """Draw the report (`observability.report_plots`) into TARGET/report; `scatter()` and `samples()` return what
-    `finish` reads from the features table meanwhile."""
+            elapsed_s: float, digest: Callable[[], ReportDigest]) -> None:
+    """Draw the report (`observability.report_plots`) into TARGET/report; `digest()` returns what `finish` reads
+    from the features table meanwhile (called once the plots that need no read are drawn)."""
     import tempfile
 
     aggregates = {"class_counts": tally.class_counts(), "keypoint_buckets": keypoint_bins(tally.keypoint_histogram),
-                  "scatter": scatter, "notes": accounting.report_notes(result.warnings, result.skipped,
-                                                                       result.evaluation)}
+                  "scatter": lambda: digest().scatter_points(),
+                  "notes": accounting.report_notes(result.warnings, result.skipped, result.evaluation)}
     run_facts = {"counts": {"input files": result.input_files, "feature rows": result.features_rows,
                             "error rows": result.error_rows, **{f"errors at {k}": v
                                                                 for k, v in sorted(result.errors_by_stage.items())}},
@@ -280,7 +287,7 @@ def _report(spark: SparkSession, cfg: PipelineConfig, tally: accounting.Tally, r
                  "cost": cost.report_text(result.input_files, elapsed_s, _executors(spark))}
     with tempfile.TemporaryDirectory() as tmp:
         write_report(Path(tmp), aggregates, result.reduction.get("explained_variance", []), result.evaluation,
-                     f"fruit-pipeline run {result.run_id}", run_facts, samples)
+                     f"fruit-pipeline run {result.run_id}", run_facts, lambda: digest().samples())
         fs.copy_from_local(spark, tmp, fs.join(target, "report"))
 
 
@@ -347,20 +354,31 @@ def _run(cfg: PipelineConfig, spark: SparkSession, result: RunResult, metrics: J
 
 
 def finish(spark: SparkSession, cfg: PipelineConfig, result: RunResult, clock: StageClock, guard: OutputGuard,
-           metrics: JobMetrics, started: float, features: DataFrame, tally: Callable[[], accounting.Tally],
-           log_entry: Callable[[], dict[str, Any]] | None = None, in_place: bool = False) -> dict[str, Any]:
+           metrics: JobMetrics, started: float, features: DataFrame | None, tally: Callable[[], accounting.Tally],
+           log_entry: Callable[[], dict[str, Any]] | None = None, in_place: bool = False,
+           known: ReportDigest | None = None) -> dict[str, Any]:
     """The end every run shares: the "report" stage (`tally()` counts the rows first, inside it), the manifest
     (plus `log_entry()`'s entries), the commit (`in_place`: the append's tables are already committed), the
-    metrics. Returns the manifest. The tally, the report's reads of the features table and `log_entry()` run
-    side by side: each is a few short Spark jobs, mostly waiting on the driver, not on the cores."""
+    metrics. Returns the manifest. The report's digest of the tables (`result.digest`) is `known` when the caller
+    has it (an increment merged into the last one's), else read from `features`: the tally, those reads and
+    `log_entry()` run side by side, each a few short Spark jobs, mostly waiting on the driver, not on the cores."""
     with clock.stage("report"), ThreadPoolExecutor(max_workers=3) as pool:
-        scatter = pool.submit(evaluation.pca_scatter, features, cfg.evaluation.scatter_points, cfg.reduction.seed)
-        samples = pool.submit(report_samples, spark, features, cfg.reduction.seed)
+        if known is None:
+            scatter = pool.submit(report_samples.scatter_rows, features, cfg.evaluation.scatter_points,
+                                  cfg.reduction.seed)
+            samples = pool.submit(report_samples.samples_of, spark, features, cfg.reduction.seed)
         entry = pool.submit(log_entry) if log_entry is not None else None
         counted = tally()
         result.durations_s = dict(clock.durations)
-        _report(spark, cfg, counted, result, guard.staging_uri, time.monotonic() - started, scatter.result,
-                samples.result)
+
+        @cache
+        def digest() -> ReportDigest:
+            if known is not None:
+                return known
+            return ReportDigest(counted, scatter.result(), *samples.result(), result.errors_sample)
+
+        _report(spark, cfg, counted, result, guard.staging_uri, time.monotonic() - started, digest)
+        result.digest = digest()
     result.durations_s = clock.durations
     result.spark_status = spark_status(spark.sparkContext)
     manifest = manifest_for(cfg, result, spark, started)

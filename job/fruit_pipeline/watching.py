@@ -4,7 +4,9 @@ SECONDS, until SIGTERM.
 Each poll is a whole `run --mode append` (`appending.run_append`): the output's lock, the comparison, one Delta
 commit per batch, a run-log entry, the report. A poll that finds nothing to extract (or, with --prune, to delete)
 commits and writes nothing. Keeping the session between polls saves what every cold append pays again: the JVM's
-start, Delta's first use and the Python workers' imports (`benchmarks/append.py` measures both).
+start, Delta's first use and the Python workers' imports (`benchmarks/append.py` measures both). What a poll
+leaves known (`appending.Memory`: the models, what the tables record of each path, the report's digest) spares the
+next poll reading the tables, as long as their Delta versions are still those the poll committed.
 SIGTERM (a pod being deleted) ends the watch after the current poll, with exit 0; Ctrl-C interrupts it like any
 run (exit 130; the batches committed so far stay, a rerun redoes the rest). A failed poll ends the watch with its
 error, so that the pod's restart policy, not this loop, decides what happens next.
@@ -22,6 +24,7 @@ from typing import Any, Callable
 from pyspark.sql import SparkSession
 
 from . import pipeline
+from .appending import Memory
 from .config import PipelineConfig
 from .stages.session import build_session
 
@@ -48,10 +51,12 @@ def watch(cfg: PipelineConfig, spark: SparkSession | None = None, polls: int | N
     restore = _stop_on_sigterm(stop)
     session = spark or build_session(cfg)
     committed = 0
+    memory = Memory()
     try:
         for poll in itertools.count(1):
             started = time.monotonic()
-            manifest = pipeline.run(cfg, session, overwrite=overwrite, owns_spark=spark is None)
+            manifest = pipeline.run(cfg, session, overwrite=overwrite, owns_spark=spark is None,
+                                    memory=memory)
             if manifest is not None:
                 committed += 1
                 increment = manifest["increment"]

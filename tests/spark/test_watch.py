@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from fruit_pipeline import pipeline
+from fruit_pipeline.appending import Memory
 from fruit_pipeline.config import build_config
+from fruit_pipeline.observability import report_samples
+from fruit_pipeline.observability.report_digest import ReportDigest
+from fruit_pipeline.stages import accounting, feature_table
 from fruit_pipeline.stages.output_guard import RUNS
 from fruit_pipeline.watching import watch
 from spark.helpers import run
@@ -64,6 +69,53 @@ def test_each_poll_with_new_files_is_one_increment_and_quiet_polls_write_nothing
     got = _relative(table_rows(spark, tmp_path / "out", "features"))
     want = _relative(table_rows(spark, tmp_path / "ref" / "out", "features"))
     assert len(got) == n_a + len(rels) and got == want
+
+
+def _read_digest(spark, cfg) -> ReportDigest:
+    """The report's digest as a run reads it from the whole tables."""
+    features = spark.read.format("delta").load(f"{cfg.output}/features").drop("descriptors")
+    errors = spark.read.format("delta").load(f"{cfg.output}/errors")
+    return ReportDigest(accounting.table_tally(spark, cfg.output),
+                        report_samples.scatter_rows(features, cfg.evaluation.scatter_points, cfg.reduction.seed),
+                        *report_samples.samples_of(spark, features, cfg.reduction.seed),
+                        report_samples.first_errors(errors))
+
+
+def test_a_poll_of_new_files_merges_them_into_what_the_last_poll_read(spark, banks, tmp_path, caplog):
+    """What a poll leaves known (models, recorded paths, the report's digest) is what the tables hold: an increment
+    of new files merged into it gives the report the digest read from the whole tables, errors included; once
+    another writer commits, the next poll reads the tables again."""
+    a, b, rels = banks
+    bank = tmp_path / "bank"
+    shutil.copytree(a, bank)
+    cfg = build_config(None, {"input": str(bank), "output": str(tmp_path / "out"), "spark": {"master": "local[2]"},
+                              "increment": {"mode": "append"}, **SMALL,
+                              "evaluation": {"enabled": False, "scatter_points": 10}})  # fewer than the rows
+    memory = Memory()
+    pipeline.run(cfg, spark, memory=memory)
+    add_files(b, bank)
+    label = rels[0].split("/")[1]
+    (bank / "Training" / label / "broken.jpg").write_bytes(b"not an image")
+    (bank / "Training" / label / "empty.jpg").touch()
+    with caplog.at_level("INFO", logger="fruit_pipeline.appending"):
+        manifest = pipeline.run(cfg, spark, memory=memory)
+    assert "the report's digest follows the increment's rows" in caplog.text
+    assert manifest["increment"]["new"] == len(rels) + 2 and manifest["counts"]["error_rows"] == 2
+    merged = memory.known.digest
+    assert merged == _read_digest(spark, cfg)
+    assert [e["path"].rsplit("/", 1)[1] for e in merged.errors] == ["broken.jpg", "empty.jpg"]
+    assert len(merged.samples()) == 3 * 4 and len(merged.scatter) == 10
+    assert manifest["errors_sample"] == merged.errors
+    # another writer: a one-off append of one more file; the next poll reads the tables again
+    shutil.copy(b / rels[0], bank / "Training" / label / "late.jpg")
+    run(spark, bank, tmp_path / "out", increment={"mode": "append"}, **SMALL)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="fruit_pipeline.appending"):
+        again = pipeline.run(cfg, spark, memory=memory)
+    assert "the tables changed since the last poll" in caplog.text
+    assert "digest follows" not in caplog.text and again["increment"]["extracted"] == 0
+    assert memory.known.digest == _read_digest(spark, cfg)
+    assert memory.known.recorded == feature_table.recorded(spark, cfg.output)
 
 
 def _relative(rows: list[dict]) -> list[dict]:

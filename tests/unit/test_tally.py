@@ -60,3 +60,15 @@ def test_label_warnings_and_report_notes():
         "Evaluation metrics are over 6 of 10 Test rows (...).",
         "Skipped 3 file(s) under the input: 1 dangling symbolic link, 2 hidden name."]
     assert report_notes([], {"files": 0}, {"unseen_test_rows": 0}) == []
+
+
+def test_an_increment_tally_adds_to_the_table_tally_group_by_group():
+    increment = Tally([Group("Test", "apple", None, 2, 20, 8), Group("Training", "kiwi", "decode", 1, 3, 0)],
+                      {2: 1, 6: 1})
+    both = TALLY.plus(increment)
+    assert both.class_counts() == [("Test", "apple", 5), ("Training", "apple", 5), ("Training", "banana", 4)]
+    assert Group("Test", "apple", None, 5, 320, 38) in both.groups
+    assert len(both.groups) == len(TALLY.groups) + 1
+    assert (both.rows, both.keypoints_total, both.file_bytes) == (19, 50, 879)
+    assert both.errors_by_stage() == {"decode": 3, "read": 2}
+    assert both.keypoint_histogram == {0: 4, 2: 6, 6: 1, 10: 3}

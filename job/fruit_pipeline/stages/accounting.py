@@ -50,9 +50,16 @@ class Tally:
         return sum(g.file_bytes for g in self.groups)
 
     def plus(self, other: Tally) -> Tally:
-        """This tally and `other`'s together, for disjoint rows (e.g. those of two tables)."""
+        """The tally of this tally's rows and `other`'s together, for disjoint rows (two tables, or a table and the
+        rows an increment inserts): groups of the same (split, label, stage) are added up."""
+        merged: dict[tuple[str, str, str | None], Group] = {}
+        for g in self.groups + other.groups:
+            key = (g.split, g.label, g.stage)
+            seen = merged.get(key)
+            merged[key] = g if seen is None else Group(g.split, g.label, g.stage, seen.rows + g.rows,
+                                                       seen.file_bytes + g.file_bytes, seen.keypoints + g.keypoints)
         histogram = Counter(self.keypoint_histogram) + Counter(other.keypoint_histogram)
-        return Tally(sorted(self.groups + other.groups, key=lambda g: (g.split, g.label, g.stage or "")),
+        return Tally(sorted(merged.values(), key=lambda g: (g.split, g.label, g.stage or "")),
                      dict(sorted(histogram.items())))
 
     def errors_by_stage(self) -> dict[str, int]:
@@ -86,19 +93,27 @@ def tally(extracted: DataFrame) -> Tally:
     return Tally(sorted(groups, key=lambda g: (g.split, g.label, g.stage or "")), dict(sorted(histogram.items())))
 
 
-def table_tally(spark: SparkSession, output: str, errors: bool = True, features: bool = True) -> Tally:
-    """The tally of the written tables OUTPUT/features (with `features`) and OUTPUT/errors (with `errors`, when it
-    exists), from their small columns only, in one Spark job: what the run reports, counted from what it wrote."""
+def tally_of(features: DataFrame | None, errors: DataFrame | None) -> Tally:
+    """The tally of feature rows `features` and error rows `errors` (either may be None), from their small columns
+    only, in one Spark job."""
     parts = []
-    if features:
-        parts.append(feature_table.read(spark, output, feature_table.FEATURES).select(
-            "split", "label", "file_bytes", "n_keypoints", F.lit(None).cast("string").alias("error_stage")))
-    if errors and feature_table.is_table(spark, feature_table.table_uri(output, feature_table.ERRORS)):
-        parts.append(feature_table.read(spark, output, feature_table.ERRORS).select(
-            "split", "label", "file_bytes", F.lit(0).alias("n_keypoints"), F.col("stage").alias("error_stage")))
+    if features is not None:
+        parts.append(features.select("split", "label", "file_bytes", "n_keypoints",
+                                     F.lit(None).cast("string").alias("error_stage")))
+    if errors is not None:
+        parts.append(errors.select("split", "label", "file_bytes", F.lit(0).alias("n_keypoints"),
+                                   F.col("stage").alias("error_stage")))
     if not parts:
         return Tally()
     return tally(parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1]))
+
+
+def table_tally(spark: SparkSession, output: str, errors: bool = True, features: bool = True) -> Tally:
+    """The tally of the written tables OUTPUT/features (with `features`) and OUTPUT/errors (with `errors`, when it
+    exists): what the run reports, counted from what it wrote."""
+    has_errors = errors and feature_table.is_table(spark, feature_table.table_uri(output, feature_table.ERRORS))
+    return tally_of(feature_table.read(spark, output, feature_table.FEATURES) if features else None,
+                    feature_table.read(spark, output, feature_table.ERRORS) if has_errors else None)
 
 
 def label_warnings(tally: Tally) -> list[str]:

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from ..classification_metrics import confusion_matrix, coverage_of_test_rows, summary, unscorable_reason
 from ..config import EvaluationConfig
 from ..observability.progress import Step
-from .reduction import TRAINING, bank_key, deterministic, with_vectors
+from .reduction import TRAINING, deterministic, with_vectors
 
 log = logging.getLogger(__name__)
 TEST = "Test"
@@ -129,13 +129,3 @@ def _evaluate(small: DataFrame, cfg: EvaluationConfig, on_step: Callable[[str], 
         **({"ablation": {name: {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]}
                          for name, r in ablation.items()}} if cfg.ablation else {}),
     }
-
-
-def pca_scatter(features: DataFrame, points: int, seed: int) -> list[tuple[str, float, float]]:
-    """A bounded, seed-stable sample of (label, pc1, pc2) for the report (empty without reduction)."""
-    if "features" not in features.columns:
-        return []
-    picked = (features.withColumn("h", F.xxhash64(bank_key(), F.lit(seed)))
-              .orderBy("h").limit(points)
-              .select("label", F.col("features")[0].alias("pc1"), F.col("features")[1].alias("pc2")))
-    return [(r["label"], float(r["pc1"]), float(r["pc2"] or 0.0)) for r in picked.collect()]

@@ -22,7 +22,7 @@ from . import accounting, extraction, feature_table, fs, listing, reduction
 @dataclass
 class FileRows:
     """Rows of some files, ready to commit: features (projected when models are given), errors, and their counts.
-    `extracted` is cached until `unpersist`."""
+    `extracted` and `features` are cached until `unpersist`."""
 
     features: DataFrame
     errors: DataFrame
@@ -104,5 +104,8 @@ def rows_of(spark: SparkSession, uri: str, paths: list[str], cfg: ExtractionConf
         errors = errors.unionByName(more)
     if models is not None:
         features = reduction.transform(features, models)
-    return FileRows(feature_table.with_source(features, part), feature_table.with_source(errors, part), extracted,
-                    kinds.get(True, 0), error_rows, tuple(cached))
+    # cached too: the commit fills it, and an append's report digest reads it again (not the projection)
+    features = feature_table.with_source(features, part).persist(StorageLevel.MEMORY_AND_DISK)
+    cached.append(features)
+    return FileRows(features, feature_table.with_source(errors, part), extracted, kinds.get(True, 0), error_rows,
+                    tuple(cached))

@@ -1,6 +1,7 @@
 """What an append has to do: the bank's files against the tables' rows, by (path, size, modification time).
 
-The comparison itself runs in Spark (`feature_table.compare`); this module holds its result and the batching. Pure.
+`compare` is the comparison itself, over the bank's listing and what the tables record (`feature_table.recorded`);
+`plan` cuts its result into batches. Pure.
 """
 
 from __future__ import annotations
@@ -38,17 +39,31 @@ class Changes:
                 "unchanged": self.unchanged}
 
 
-def from_groups(groups: list[tuple[str, int, list[str], list[str], int]]) -> Changes:
-    """Changes from the comparison's rows (kind, files, paths, unscanned paths, listed bytes); paths sorted."""
+# path -> (file_bytes, modification time in ms or None, rows): what the tables hold of each path. `rows` is 2 for a
+# path with a row in both tables (an append killed between its two commits).
+Recorded = dict[str, tuple[int, "int | None", int]]
+
+
+def compare(stats: list[tuple[str, int, int]], recorded: Recorded) -> Changes:
+    """The bank's files `stats` (path, size in bytes, modification time in ms; `listing.survey(..., stats=True)`)
+    against `recorded`: listed only -> new; both, with another size or time or rows in both tables -> changed;
+    recorded only -> deleted; the rest unchanged. A 0-byte file compares with time None (no scan returns it, so its
+    error row records none) and is `unscanned`. Paths sorted."""
     changes = Changes()
-    for kind, n, paths, unscanned, nbytes in groups:
-        if kind == UNCHANGED:
-            changes.unchanged = n
+    for path, size, ms in stats:
+        time = ms if size > 0 else None
+        seen = recorded.get(path)
+        if seen == (size, time, 1):
+            changes.unchanged += 1
             continue
-        getattr(changes, kind).extend(sorted(paths))
-        changes.unscanned.extend(unscanned)
-        changes.extract_bytes += nbytes if kind != DELETED else 0
-    changes.unscanned.sort()
+        (changes.new if seen is None else changes.changed).append(path)
+        changes.extract_bytes += size
+        if time is None:
+            changes.unscanned.append(path)
+    listed = {path for path, _size, _ms in stats}
+    changes.deleted = [path for path in recorded if path not in listed]
+    for paths in (changes.new, changes.changed, changes.deleted, changes.unscanned):
+        paths.sort()
     return changes
 
 
