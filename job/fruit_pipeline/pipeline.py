@@ -21,7 +21,7 @@ from .config import PipelineConfig, to_dict
 from .errors import PipelineError
 from .imaging.labels import no_training_message
 from .observability import cost
-from .observability.metrics import JobMetrics
+from .observability.metrics import Endpoint, JobMetrics
 from .observability.progress import StageClock, Step
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
@@ -180,7 +180,7 @@ def manifest_for(cfg: PipelineConfig, result: RunResult, spark: SparkSession, st
 def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str | None = None,
         after_listing: Callable[[], None] | None = None, overwrite: bool = False,
         before_spark: Callable[[], None] | None = None, owns_spark: bool = False,
-        memory: appending.Memory | None = None) -> dict[str, Any] | None:
+        memory: appending.Memory | None = None, endpoint: Endpoint | None = None) -> dict[str, Any] | None:
     """Run the whole job (or, with `models_uri`, apply saved models); returns the manifest (also written), or None
     for a `--watch` poll that found nothing to append.
 
@@ -188,12 +188,13 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
     `before_spark` is called once the output is claimed (the CLI sends Spark's log to a file there).
     `after_listing` is called once between listing and reading (tests use it to delete a listed object).
     `owns_spark`: the given `spark` is the caller's own for this job (`--watch`), stopped on failure like a session
-    built here. `memory`: what the last poll of `--watch` left known (`appending.Memory`)."""
+    built here. `memory`: what the last poll of `--watch` left known (`appending.Memory`); `endpoint`: the metrics
+endpoint the polls share."""
     result = RunResult(run_id=_new_run_id())
     guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
     if before_spark is not None:
         before_spark()
-    metrics = JobMetrics(cfg, result.run_id)
+    metrics = JobMetrics(cfg, result.run_id, endpoint)
     session = spark
     owned = owns_spark or (spark is None and SparkSession.getActiveSession() is None)  # the run's own session
     try:

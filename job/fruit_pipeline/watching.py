@@ -6,7 +6,8 @@ commit per batch, a run-log entry, the report. A poll that finds nothing to extr
 commits and writes nothing. Keeping the session between polls saves what every cold append pays again: the JVM's
 start, Delta's first use and the Python workers' imports (`benchmarks/append.py` measures both). What a poll
 leaves known (`appending.Memory`: the models, what the tables record of each path, the report's digest) spares the
-next poll reading the tables, as long as their Delta versions are still those the poll committed.
+next poll reading the tables, as long as their Delta versions are still those the poll committed. The driver's
+metrics endpoint (with a port) is served from the first poll to the end, exporting the last poll's metrics.
 SIGTERM (a pod being deleted) ends the watch after the current poll, with exit 0; Ctrl-C interrupts it like any
 run (exit 130; the batches committed so far stay, a rerun redoes the rest). A failed poll ends the watch with its
 error, so that the pod's restart policy, not this loop, decides what happens next.
@@ -25,6 +26,7 @@ from pyspark.sql import SparkSession
 
 from . import pipeline
 from .appending import Memory
+from .observability.metrics import Endpoint
 from .config import PipelineConfig
 from .stages.session import build_session
 
@@ -52,11 +54,12 @@ def watch(cfg: PipelineConfig, spark: SparkSession | None = None, polls: int | N
     session = spark or build_session(cfg)
     committed = 0
     memory = Memory()
+    endpoint = Endpoint(cfg.metrics.port if cfg.metrics.enabled else 0).start()
     try:
         for poll in itertools.count(1):
             started = time.monotonic()
             manifest = pipeline.run(cfg, session, overwrite=overwrite, owns_spark=spark is None,
-                                    memory=memory)
+                                    memory=memory, endpoint=endpoint)
             if manifest is not None:
                 committed += 1
                 increment = manifest["increment"]
@@ -73,5 +76,6 @@ def watch(cfg: PipelineConfig, spark: SparkSession | None = None, polls: int | N
         return committed
     finally:
         restore()
+        endpoint.close()
         if spark is None:
             session.stop()

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from fruit_pipeline import pipeline
 from fruit_pipeline.appending import Memory
@@ -22,6 +23,7 @@ from fruit_pipeline.observability.report_digest import ReportDigest
 from fruit_pipeline.stages import accounting, feature_table
 from fruit_pipeline.stages.output_guard import RUNS
 from fruit_pipeline.watching import watch
+from infra.net import free_port, http_get
 from spark.helpers import run
 from spark.table_helpers import SMALL, a_and_b, add_files, table_rows
 
@@ -44,13 +46,21 @@ def test_each_poll_with_new_files_is_one_increment_and_quiet_polls_write_nothing
     bank = tmp_path / "bank"
     shutil.copytree(a, bank)
     n_a = sum(1 for _ in a.rglob("*.jpg"))
+    port = free_port()
     cfg = build_config(None, {"input": str(bank), "output": str(tmp_path / "out"), "spark": {"master": "local[2]"},
-                              "increment": {"mode": "append", "watch_s": 0.01}, **SMALL})
+                              "increment": {"mode": "append", "watch_s": 0.01}, "metrics": {"port": port}, **SMALL})
     increments: list[dict] = []
     polls: list[int] = []
+    scraped: list[tuple[str, float]] = []  # between polls: (run_id, images ok) the driver's endpoint exports
 
     def after_poll(number: int) -> None:
         polls.append(number)
+        samples = {s.name: s for f in text_string_to_metric_families(http_get(f"http://127.0.0.1:{port}/metrics")
+                                                                    .decode()) for s in f.samples
+                   if s.name in ("fruit_pipeline_run_info", "fruit_pipeline_images_total") and
+                   s.labels.get("outcome", "ok") == "ok"}
+        scraped.append((samples["fruit_pipeline_run_info"].labels["run_id"],
+                        samples["fruit_pipeline_images_total"].value))
         if number == 2:  # poll 1 commits A, poll 2 finds nothing, B arrives before poll 3, poll 4 finds nothing
             add_files(b, bank)
 
@@ -59,6 +69,9 @@ def test_each_poll_with_new_files_is_one_increment_and_quiet_polls_write_nothing
     assert [(m["increment"]["new"], m["increment"]["unchanged"], m["increment"]["extracted"]) for m in increments] \
         == [(n_a, 0, n_a), (len(rels), n_a, len(rels))]
     assert [m["run_id"] for m in _run_log(tmp_path / "out")] == [m["run_id"] for m in increments]
+    # one metrics endpoint for the whole watch: after a quiet poll it still exports the last increment's metrics
+    first, second = [(m["run_id"], m["counts"]["features_rows"]) for m in increments]
+    assert scraped == [first, first, second, second] and second[1] == n_a + len(rels)
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["run_id"] == increments[-1]["run_id"]
     # the same table as the same two appends run one by one (each in its own run)
     ref_bank = tmp_path / "ref" / "bank"

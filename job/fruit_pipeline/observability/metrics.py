@@ -1,5 +1,5 @@
-"""Job metrics with prometheus-client: served by the driver while running, pushed to a Pushgateway during the run
-(progress, at most every PROGRESS_PUSH_S) and at the end."""
+"""Job metrics with prometheus-client: served by the driver while running (under `run --watch`, from the first poll
+to the end), pushed to a Pushgateway during the run (progress, at most every PROGRESS_PUSH_S) and at the end."""
 
 from __future__ import annotations
 
@@ -114,28 +114,72 @@ class SnapshotCollector:
         yield self._gauge("last_success_timestamp_seconds", "When the run finished successfully.", s.finished_at)
 
 
-class JobMetrics:
-    """Lifecycle: started() at the beginning, finished(result, keypoint_histogram) or failed(reason) at the end."""
+class Endpoint:
+    """The driver's metrics HTTP endpoint (prometheus-client), exporting the collector last `show`n. A process that
+    runs jobs in turn (`run --watch`) keeps one for all of them, so that Prometheus scrapes one target throughout:
+    between polls it still exports the last one's metrics."""
 
-    def __init__(self, cfg: Any, run_id: str) -> None:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._shown: SnapshotCollector | None = None
+        self._registry = CollectorRegistry()
+        self._registry.register(self)
+        self._server: Any = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self._shown is not None:
+            yield from self._shown.collect()
+
+    def start(self) -> Endpoint:
+        """Serve on 0.0.0.0:`port` (nothing with port <= 0); returns self."""
+        if self.port > 0 and self._server is None:
+            self._server, _ = start_http_server(self.port, addr="0.0.0.0", registry=self._registry)
+            print(f"metrics: job http://127.0.0.1:{self.port}/metrics", file=sys.stderr, flush=True)
+        return self
+
+    @property
+    def shown(self) -> SnapshotCollector | None:
+        return self._shown
+
+    def show(self, collector: SnapshotCollector | None) -> None:
+        self._shown = collector
+
+    def close(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class JobMetrics:
+    """Lifecycle: started() at the beginning, finished(result, keypoint_histogram) or failed(reason) at the end.
+    `endpoint`: a shared `Endpoint` (`run --watch`), else the job serves its own while it runs (with a port)."""
+
+    def __init__(self, cfg: Any, run_id: str, endpoint: Endpoint | None = None) -> None:
         self.cfg = cfg
         self.run_id = run_id
         self.enabled = bool(cfg.metrics.enabled)
         self.registry = CollectorRegistry()
         self.snapshot = Snapshot(run_id=run_id, input=str(cfg.input))
-        self.registry.register(SnapshotCollector(self.snapshot, cfg.metrics.namespace))
-        self._server: Any = None
+        self.collector = SnapshotCollector(self.snapshot, cfg.metrics.namespace)
+        self.registry.register(self.collector)
+        self._endpoint = endpoint
+        self._own_endpoint = endpoint is None
+        self._previous: SnapshotCollector | None = None  # what a shared endpoint showed before this job
+        self._ended = False  # finished() or failed() was called
         self._started = time.monotonic()
         self._last_push = 0.0
 
     def started(self) -> None:
-        """Start serving metrics (driver HTTP endpoint) if a port is configured."""
+        """Start exporting this job's metrics on the driver's HTTP endpoint, if a port is configured."""
         self._started = time.monotonic()
-        port = int(self.cfg.metrics.port or 0)
-        if not self.enabled or port <= 0:
+        if not self.enabled:
             return
-        self._server, _ = start_http_server(port, addr="0.0.0.0", registry=self.registry)
-        print(f"metrics: job http://127.0.0.1:{port}/metrics", file=sys.stderr, flush=True)
+        if self._endpoint is None:
+            self._endpoint = Endpoint(int(self.cfg.metrics.port or 0)).start()
+        self._previous = self._endpoint.shown
+        self._endpoint.show(self.collector)
 
     def progress(self, point: Any) -> None:
         """A stage's progress (progress.ProgressPoint): served at once, pushed at most every PROGRESS_PUSH_S and
@@ -152,6 +196,7 @@ class JobMetrics:
         """Record the run's totals (from aggregates), push to the Pushgateway if configured."""
         if not self.enabled:
             return
+        self._ended = True
         s = self.snapshot
         s.images = {"ok": int(result.features_rows), **{k: int(v) for k, v in result.errors_by_stage.items()}}
         s.input_files = int(result.input_files)
@@ -167,16 +212,21 @@ class JobMetrics:
         """Record a failed run and push it if configured."""
         if not self.enabled:
             return
+        self._ended = True
         self.snapshot.failed = reason or "unknown"
         self.snapshot.finished_at = time.time()
         self._push()
 
     def close(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop serving. A shared endpoint goes on exporting this job's metrics until the next job's, or, when this
+        job neither finished nor failed (a `--watch` poll that found nothing new), the previous job's again."""
+        if self._endpoint is None:
+            return
+        if self._own_endpoint:
+            self._endpoint.close()
+            self._endpoint = None
+        elif not self._ended:
+            self._endpoint.show(self._previous)
 
     def _push(self, quiet: bool = False) -> None:
         url = self.cfg.metrics.pushgateway
