@@ -217,7 +217,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     if digest is not None:
         log.info("append: the report's digest follows the increment's rows (the tables are not read again)")
     unscanned = set(changes.unscanned)
-    with clock.stage("extract"), feature_table.compacting(spark):
+    with clock.stage("extract"):
         for number, (paths, replace) in enumerate(todo, 1):
             batch = file_rows.rows_of(spark, cfg.input, paths, cfg.extraction, models, unscanned)
             _commit_batch(spark, cfg.output, paths, batch, replace)
@@ -228,8 +228,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
                      "MERGE: changed files" if replace else "insert: new files")
     pruned = 0
     if pruning:
-        with feature_table.compacting(spark):
-            pruned = feature_table.delete_paths(spark, cfg.output, changes.deleted)
+        pruned = feature_table.delete_paths(spark, cfg.output, changes.deleted)
         for path in changes.deleted:
             recorded.pop(path, None)
         log.info("append: pruned %d row(s) of %d deleted file(s)", pruned, len(changes.deleted))

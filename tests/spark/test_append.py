@@ -131,39 +131,3 @@ def test_changed_file_replaced_deleted_file_reported_then_pruned(spark, banks, t
     assert {k: again["increment"][k] for k in ("new", "changed", "deleted", "extracted")} == \
         {"new": 0, "changed": 0, "deleted": 0, "extracted": 0}
     assert again["increment"]["unchanged"] == len(before) - 1
-
-
-MIN_FILES = "spark.databricks.delta.autoCompact.minNumFiles"
-
-
-def _operations(spark, table: Path) -> list[tuple[int, str, str | None]]:
-    history = spark.sql(f"DESCRIBE HISTORY delta.`{table}`").orderBy("version").collect()
-    return [(r["version"], r["operation"], (r["operationParameters"] or {}).get("auto")) for r in history]
-
-
-def test_an_append_compacts_a_partition_that_holds_many_small_files(spark, banks, tmp_path):
-    """Delta auto compaction after an append's commits (not after an overwrite run's), rows unchanged."""
-    _a, b, _rels = banks
-    bank = _bank_a_then_b(banks, tmp_path)
-    table = tmp_path / "out" / "features"
-    spark.conf.set(MIN_FILES, "2")  # 50 by default: a long watch reaches it after about 25 increments
-    try:
-        run(spark, bank, tmp_path / "out", **SMALL)
-        files_before = {split: len(list((table / f"split={split}").glob("*.parquet"))) for split in ("Training", "Test")}
-        assert _operations(spark, table) == [(0, "WRITE", None)]  # the overwrite run: not compacted
-        add_files(b, bank)
-        run(spark, bank, tmp_path / "out", increment={"mode": "append"}, **SMALL)
-    finally:
-        spark.conf.unset(MIN_FILES)
-    operations = _operations(spark, table)
-    assert operations[1][1] == "WRITE" and operations[-1][1:] == ("OPTIMIZE", "true"), operations
-    latest = spark.read.format("delta").load(str(table))
-    assert {f.split("/")[-2] for f in latest.inputFiles()} == {"split=Training", "split=Test"}
-    assert len(latest.inputFiles()) == 2, (files_before, latest.inputFiles())  # one file per split
-    before_compaction = spark.read.format("delta").option("versionAsOf", operations[-1][0] - 1).load(str(table))
-    assert sorted(map(_row_tuple, latest.collect())) == sorted(map(_row_tuple, before_compaction.collect()))
-    assert spark.conf.get("spark.databricks.delta.autoCompact.enabled", None) is None  # only inside the append
-
-
-def _row_tuple(row) -> tuple:
-    return tuple(str(v) for v in row)

@@ -8,9 +8,6 @@ Tables are path-based (`delta.`<uri>``): no catalog. `features` is partitioned b
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -20,7 +17,6 @@ from .writing import NO_DICTIONARY_COLUMNS
 FEATURES = "features"
 ERRORS = "errors"
 SOURCE_MTIME = "source_mtime"
-AUTO_COMPACT = "spark.databricks.delta.autoCompact.enabled"
 
 
 def table_uri(output: str, name: str) -> str:
@@ -74,23 +70,6 @@ def recorded(spark: SparkSession, output: str) -> increment.Recorded:
     """What both tables OUTPUT/features and OUTPUT/errors record of each path (empty when there are none)."""
     return recorded_of([read(spark, output, name) for name in (FEATURES, ERRORS)
                         if is_table(spark, table_uri(output, name))])
-
-
-@contextmanager
-def compacting(spark: SparkSession) -> Iterator[None]:
-    """Delta auto compaction for the commits made inside (Delta Lake docs, "Optimizations: Auto compaction"): after
-    a commit, a partition holding at least `spark.databricks.delta.autoCompact.minNumFiles` (50) files smaller than
-    `...autoCompact.minFileSize` (64 MB) has them rewritten into files of up to `...autoCompact.maxFileSize`
-    (128 MB), in one more commit (operation OPTIMIZE, auto true). Appends add a few small files per partition each,
-    so a long `--watch` would otherwise slow every reader down. A value set by the user (`--conf`) is kept."""
-    if spark.conf.get(AUTO_COMPACT, None) is not None:
-        yield
-        return
-    spark.conf.set(AUTO_COMPACT, "true")
-    try:
-        yield
-    finally:
-        spark.conf.unset(AUTO_COMPACT)
 
 
 def append(spark: SparkSession, output: str, name: str, rows: DataFrame) -> None:
