@@ -172,6 +172,38 @@ def _evaluation_skipped(cfg: PipelineConfig, models: reduction.Models | None, re
     return None
 
 
+def _compare(spark: SparkSession, cfg: PipelineConfig, clock: StageClock, known: Known | None
+             ) -> tuple[listing.Survey, increment.Recorded, increment.Changes, reduction.Models | None]:
+    """The "list" stage: (the bank's survey, what the tables record, the bank against them, the models to use),
+    from `known` when given, else read from the output (the models in a second thread, overlapping the walk)."""
+    reuse_models = not cfg.increment.refit and cfg.reduction.enabled  # the saved models, not a refit
+    with ThreadPoolExecutor(max_workers=1) as side:
+        loading = side.submit(saved_models, spark, cfg.output) if reuse_models and known is None else None
+        with clock.stage("list"):
+            found = _survey(spark, cfg)
+            recorded = dict(known.recorded) if known is not None else feature_table.recorded(spark, cfg.output)
+            changes = increment.compare(found.stats, recorded)
+        if loading is not None:
+            return found, recorded, changes, loading.result()
+    return found, recorded, changes, known.models if known is not None and reuse_models else None
+
+
+def _extract(spark: SparkSession, cfg: PipelineConfig, todo: list[tuple[list[str], bool]],
+             models: reduction.Models | None, unscanned: set[str], recorded: increment.Recorded | None,
+             digest: ReportDigest | None) -> ReportDigest | None:
+    """Extract and commit the batches `todo` (`increment.plan`); with `recorded` (`--watch`), each batch's rows are
+    added to it and to `digest` (`_remember`), which is returned."""
+    for number, (paths, replace) in enumerate(todo, 1):
+        batch = file_rows.rows_of(spark, cfg.input, paths, cfg.extraction, models, unscanned)
+        _commit_batch(spark, cfg.output, paths, batch, replace)
+        if recorded is not None:
+            digest = _remember(spark, cfg, batch, recorded, digest)
+        batch.unpersist()
+        log.info("append: batch %d/%d committed (%d file(s), %s)", number, len(todo), len(paths),
+                 "MERGE: changed files" if replace else "insert: new files")
+    return digest
+
+
 def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: JobMetrics,
                guard: OutputGuard, memory: Memory | None = None) -> dict[str, Any] | None:
     """The append run (see the module docstring); returns the manifest (also written, last). A poll of `--watch`
@@ -186,15 +218,7 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     log.info("append %s: %s -> %s", result.run_id, cfg.input, cfg.output)
     guard.own_tables()
     known = memory.take(spark, cfg.output) if memory is not None else None
-    reuse_models = not inc.refit and cfg.reduction.enabled  # the saved models, not a refit
-    with ThreadPoolExecutor(max_workers=1) as side:  # loading the models (short Spark jobs) overlaps the listing
-        loading = side.submit(saved_models, spark, cfg.output) if reuse_models and known is None else None
-        with clock.stage("list"):
-            found = _survey(spark, cfg)
-            recorded = dict(known.recorded) if known is not None else feature_table.recorded(spark, cfg.output)
-            changes = increment.compare(found.stats, recorded)
-        models = loading.result() if loading is not None else (known.models if known is not None and reuse_models
-                                                               else None)
+    found, recorded, changes, models = _compare(spark, cfg, clock, known)
     if models is not None:  # extract exactly as the run that fitted the models did
         cfg = dataclasses.replace(cfg, extraction=models.extraction)
     clock.total = len(found.stats)
@@ -216,16 +240,9 @@ def run_append(cfg: PipelineConfig, spark: SparkSession, result: Any, metrics: J
     digest = known.digest if known is not None and not (changes.changed or pruning or refitting) else None
     if digest is not None:
         log.info("append: the report's digest follows the increment's rows (the tables are not read again)")
-    unscanned = set(changes.unscanned)
     with clock.stage("extract"):
-        for number, (paths, replace) in enumerate(todo, 1):
-            batch = file_rows.rows_of(spark, cfg.input, paths, cfg.extraction, models, unscanned)
-            _commit_batch(spark, cfg.output, paths, batch, replace)
-            if memory is not None:
-                digest = _remember(spark, cfg, batch, recorded, digest)
-            batch.unpersist()
-            log.info("append: batch %d/%d committed (%d file(s), %s)", number, len(todo), len(paths),
-                     "MERGE: changed files" if replace else "insert: new files")
+        digest = _extract(spark, cfg, todo, models, set(changes.unscanned),
+                          recorded if memory is not None else None, digest)
     pruned = 0
     if pruning:
         pruned = feature_table.delete_paths(spark, cfg.output, changes.deleted)
