@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from conftest import require
+from infra.net import free_port, http_get
 from fruit_pipeline.config import MetricsConfig, PipelineConfig, SparkConfig
 from fruit_pipeline.observability.metrics import JobMetrics
 from fruit_pipeline.pipeline import RunResult
@@ -92,12 +93,22 @@ def test_spark_metrics_settings_per_profile():
     assert endpoint_urls(None) == {}
 
 
-@pytest.mark.parametrize("port", [0])
-def test_no_server_without_port(port):
-    metrics = JobMetrics(PipelineConfig(metrics=MetricsConfig(port=port)), "r3")
+def test_no_server_without_port():
+    metrics = JobMetrics(PipelineConfig(metrics=MetricsConfig(port=0)), "r3")
     metrics.started()
-    assert metrics._server is None
+    assert metrics.url is None
     metrics.close()
+
+
+def test_a_job_serves_its_metrics_until_closed():
+    metrics = JobMetrics(PipelineConfig(metrics=MetricsConfig(port=free_port())), "r4")
+    metrics.started()
+    url = metrics.url
+    assert url is not None and 'run_id="r4"' in http_get(url).decode()
+    metrics.close()
+    assert metrics.url is None
+    with pytest.raises(OSError):
+        http_get(url, timeout=2)
 
 
 RULE_TESTS = """

@@ -130,11 +130,16 @@ class Endpoint:
         if self._shown is not None:
             yield from self._shown.collect()
 
+    @property
+    def url(self) -> str | None:
+        """The loopback URL served, or None when not serving."""
+        return f"http://127.0.0.1:{self.port}/metrics" if self._server is not None else None
+
     def start(self) -> Endpoint:
         """Serve on 0.0.0.0:`port` (nothing with port <= 0); returns self."""
         if self.port > 0 and self._server is None:
             self._server, _ = start_http_server(self.port, addr="0.0.0.0", registry=self._registry)
-            print(f"metrics: job http://127.0.0.1:{self.port}/metrics", file=sys.stderr, flush=True)
+            print(f"metrics: job {self.url}", file=sys.stderr, flush=True)
         return self
 
     @property
@@ -180,6 +185,11 @@ class JobMetrics:
             self._endpoint = Endpoint(int(self.cfg.metrics.port or 0)).start()
         self._previous = self._endpoint.shown
         self._endpoint.show(self.collector)
+
+    @property
+    def url(self) -> str | None:
+        """Where the driver serves this job's metrics now, or None."""
+        return self._endpoint.url if self._endpoint is not None else None
 
     def progress(self, point: Any) -> None:
         """A stage's progress (progress.ProgressPoint): served at once, pushed at most every PROGRESS_PUSH_S and
