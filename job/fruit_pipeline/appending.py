@@ -181,7 +181,7 @@ def _compare(spark: SparkSession, cfg: PipelineConfig, clock: StageClock, known:
         loading = side.submit(saved_models, spark, cfg.output) if reuse_models and known is None else None
         with clock.stage("list"):
             found = _survey(spark, cfg)
-            recorded = dict(known.recorded) if known is not None else feature_table.recorded(spark, cfg.output)
+            recorded = known.recorded if known is not None else feature_table.recorded(spark, cfg.output)
             changes = increment.compare(found.stats, recorded)
         if loading is not None:
             return found, recorded, changes, loading.result()

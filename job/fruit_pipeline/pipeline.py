@@ -20,13 +20,12 @@ from .bank_files import Skips
 from .config import PipelineConfig, to_dict
 from .errors import PipelineError
 from .imaging.labels import no_training_message
-from .observability import cost
+from .observability import cost, report_samples
 from .observability.metrics import Endpoint, JobMetrics
 from .observability.progress import StageClock, Step
 from .observability.report import library_versions, redact
 from .observability.spark_status import spark_status
 from .observability.report_plots import keypoint_bins, write_report
-from .observability import report_samples
 from .observability.report_digest import ReportDigest
 from .observability.report_samples import first_errors
 from .stages import accounting, evaluation, extraction, feature_table, file_rows, fs, listing, reduction, writing
@@ -189,7 +188,7 @@ def run(cfg: PipelineConfig, spark: SparkSession | None = None, models_uri: str 
     `after_listing` is called once between listing and reading (tests use it to delete a listed object).
     `owns_spark`: the given `spark` is the caller's own for this job (`--watch`), stopped on failure like a session
     built here. `memory`: what the last poll of `--watch` left known (`appending.Memory`); `endpoint`: the metrics
-endpoint the polls share."""
+    endpoint the polls share."""
     result = RunResult(run_id=_new_run_id())
     guard = OutputGuard.claim(cfg, result.run_id, overwrite, models_uri)
     if before_spark is not None:

@@ -26,8 +26,8 @@ from pyspark.sql import SparkSession
 
 from . import pipeline
 from .appending import Memory
-from .observability.metrics import Endpoint
 from .config import PipelineConfig
+from .observability.metrics import Endpoint
 from .stages.session import build_session
 
 log = logging.getLogger(__name__)
